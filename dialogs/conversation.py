@@ -1,0 +1,294 @@
+"""The conversation with one user: registration, the home menu, running dialogs, pages of long replies.
+
+It turns one incoming message and the user's stored session into a reply and the session to store.
+The session is a JSON-serializable dict: `dialog` (engine state or absent), `pages` (the rest of a
+long reply, for 「下一页」), `seen_at` (time of the last message). Everything that touches the database
+goes through the `Backend` protocol.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from dialogs import replies
+from dialogs.commands import Command, normalize, parse_command
+from dialogs.engine import Checker, Engine, Outcome, new_state
+from dialogs.fields import Mobile
+from dialogs.paging import paginate
+from dialogs.pairing import DIALOGS, PAIRING, REGISTRATION, student_names
+from dialogs.parsing import Catalogue, ParseContext
+from dialogs.spec import Answers
+
+RESUME_AFTER_S = 3600
+"""Idle time after which a returning user is first shown where they were."""
+
+Kind = Literal["text", "voice_unrecognized", "media", "subscribe", "click"]
+
+CLICK_COMMANDS = {"SUBMIT_PAIRING": "提交结对", "MY_PAIRINGS": "我的结对", "HELP": "帮助"}
+_START_WORDS = {"提交结对", "提交新的结对", "新的结对", "添加结对", "开始结对", "提交结对名单"}
+_LIST_WORDS = {"我的结对", "我的结对学生", "结对列表", "我的学生"}
+_HELP_WORDS = {"帮助", "help", "菜单", "使用说明", "?", "你好", "您好", "hi", "hello", "开始"}
+_STICKER = re.compile(r"^(\[[^\[\]]{1,8}\])+$|^(/:[^\s]{1,12})+$|^【收到不支持的消息类型，暂无法显示】$")
+
+
+class BackendUnavailable(Exception):
+    """The database could not be reached; the caller keeps the draft and asks the user to retry."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One message from the user: text (or recognized speech), a menu click, a follow, or media."""
+
+    kind: Kind
+    text: str = ""
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class CadreInfo:
+    """The cadre bound to an OpenID, as the conversation needs it."""
+
+    phone: str
+    name: str | None = None
+    name_locked: bool = False
+
+
+@dataclass(frozen=True)
+class PairingLine:
+    """One student in 「我的结对」."""
+
+    name: str
+    major: str
+    offer_status: str
+    updated_on: str
+
+
+@dataclass(frozen=True)
+class SubmitReport:
+    """What a submission did: the names saved, or the student phones already taken by other pairings."""
+
+    saved_names: tuple[str, ...] = ()
+    taken_phones: frozenset[str] = frozenset()
+    repeated: bool = False
+
+
+class Backend(Checker, Protocol):
+    """Everything the conversation needs from the database."""
+
+    def catalogue(self) -> Catalogue:
+        """Return the university list used to check passcodes."""
+
+    async def cadre(self, openid: str) -> CadreInfo | None:
+        """Return the cadre bound to `openid`, or None before registration."""
+
+    async def bind_phone(self, openid: str, phone: str) -> CadreInfo:
+        """Bind a mobile number to `openid` (the single entry point of registration)."""
+
+    async def submit_pairing(self, openid: str, answers: Answers, context: Mapping[str, Any]) -> SubmitReport:
+        """Store a complete pairing draft in one transaction."""
+
+    async def list_pairings(self, openid: str) -> list[PairingLine]:
+        """List the students paired with the cadre bound to `openid`."""
+
+
+@dataclass
+class Turn:
+    """The result of one message: the reply text and the session to store (None deletes it)."""
+
+    reply: str
+    session: dict | None
+
+
+def _mask(phone: str) -> str:
+    return phone[:3] + "****" + phone[-4:] if len(phone) == 11 else phone
+
+
+class Conversation:
+    """Handles one user's messages; stateless itself, so one instance serves every user."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        clock: Callable[[], float] = time.time,
+        session_ttl_s: int = 7 * 24 * 3600,
+        resume_after_s: int = RESUME_AFTER_S,
+    ) -> None:
+        self.backend = backend
+        self.clock = clock
+        self.session_ttl_s = session_ttl_s
+        self.resume_after_s = resume_after_s
+        self.engines = {key: Engine(dialog) for key, dialog in DIALOGS.items()}
+
+    async def handle(self, session: dict | None, expired: bool, openid: str, incoming: Incoming) -> Turn:
+        """Apply one incoming message to the session and return the reply."""
+        session = dict(session or {})
+        notices = []
+        if expired and not session:
+            notices.append(replies.EXPIRED.format(days=max(1, self.session_ttl_s // 86400)))
+        reply = await self._dispatch(session, openid, incoming)
+        if notices:
+            reply = "\n\n".join([*notices, reply])
+        return self._finish(session, reply)
+
+    def _finish(self, session: dict, reply: str, *, paged: bool = False) -> Turn:
+        if not paged:
+            pages = paginate(reply)
+            reply, session["pages"] = pages[0], pages[1:]
+        session["seen_at"] = self.clock()
+        if not session.get("dialog") and not session.get("pages"):
+            return Turn(reply, None)
+        return Turn(reply, session)
+
+    async def _dispatch(self, session: dict, openid: str, incoming: Incoming) -> str:
+        state = session.get("dialog")
+        if incoming.kind in ("media", "voice_unrecognized") or _STICKER.match(incoming.text.strip()):
+            message = replies.VOICE_NOT_RECOGNIZED if incoming.kind == "voice_unrecognized" else replies.MEDIA_NOT_SUPPORTED
+            return self._with_prompt(message, state)
+        if incoming.kind == "subscribe":
+            return await self._subscribe(session, openid)
+        text = CLICK_COMMANDS.get(incoming.key, "") if incoming.kind == "click" else incoming.text
+        if not text:
+            return self._with_prompt(replies.UNKNOWN, state) if state else await self._home(session, openid, "帮助")
+        command = parse_command(text)
+        if command is not None and command.command is Command.NEXT_PAGE:
+            return self._next_page(session)
+        session["pages"] = []
+        if state:
+            return await self._in_dialog(session, openid, state, text, incoming)
+        return await self._home(session, openid, text)
+
+    def _with_prompt(self, message: str, state: dict | None) -> str:
+        if not state:
+            return message + "\n\n" + replies.HOME_MENU
+        return message + "\n\n" + self.engines[state["dialog"]].prompt(state)
+
+    def _next_page(self, session: dict) -> str:
+        pages = session.get("pages") or []
+        if not pages:
+            return self._with_prompt(replies.NO_MORE_PAGES, session.get("dialog"))
+        session["pages"] = pages[1:]
+        return str(pages[0])
+
+    async def _subscribe(self, session: dict, openid: str) -> str:
+        state = session.get("dialog")
+        if state:
+            return replies.WELCOME + "\n\n" + self._with_prompt(replies.RESUME.format(title=self._title(state)), state)
+        if await self._cadre(openid) is None:
+            return replies.WELCOME + "\n\n" + self._start(session, REGISTRATION.key, {}, {"then": ""})
+        return replies.WELCOME + "\n\n" + replies.HOME_MENU
+
+    def _title(self, state: dict) -> str:
+        return self.engines[state["dialog"]].dialog.title
+
+    async def _cadre(self, openid: str) -> CadreInfo | None:
+        return await self.backend.cadre(openid)
+
+    # Inside a dialog -----------------------------------------------------------------------------
+
+    async def _in_dialog(self, session: dict, openid: str, state: dict, text: str, incoming: Incoming) -> str:
+        engine = self.engines[state["dialog"]]
+        idle_s = self.clock() - float(session.get("seen_at") or self.clock())
+        if idle_s > self.resume_after_s and parse_command(text) is None and incoming.kind != "click":
+            return replies.RESUME.format(title=engine.dialog.title) + "\n\n" + engine.prompt(state)
+        if incoming.kind == "click" and incoming.key != "HELP":
+            if incoming.key == "MY_PAIRINGS":
+                return await self._list(openid) + "\n\n" + engine.prompt(state)
+            return replies.ALREADY_IN_DIALOG.format(title=engine.dialog.title) + "\n\n" + engine.prompt(state)
+        outcome = await engine.handle(state, text, self._parse_context(), self.backend)
+        return await self._after(session, openid, state, outcome)
+
+    async def _after(self, session: dict, openid: str, state: dict, outcome: Outcome) -> str:
+        message = "\n\n".join(outcome.messages)
+        if outcome.status == "open":
+            return message
+        session.pop("dialog", None)
+        if outcome.status in ("cancelled", "ended"):
+            return message
+        if state["dialog"] == REGISTRATION.key:
+            return await self._registered(session, openid, state, message)
+        return await self._submit(session, openid, state, message)
+
+    async def _registered(self, session: dict, openid: str, state: dict, message: str) -> str:
+        cadre = await self.backend.bind_phone(openid, state["answers"]["phone"])
+        done = replies.REGISTERED.format(phone=_mask(cadre.phone))
+        if state["context"].get("then") == PAIRING.key:
+            return done + "\n\n" + await self._start_pairing(session, openid)
+        return done + "\n\n" + replies.HOME_MENU
+
+    async def _submit(self, session: dict, openid: str, state: dict, message: str) -> str:
+        engine = self.engines[PAIRING.key]
+        try:
+            report = await self.backend.submit_pairing(openid, state["answers"], state["context"])
+        except BackendUnavailable:
+            session["dialog"] = state
+            engine.reopen_group(state, "students")
+            return replies.SAVE_FAILED
+        if report.taken_phones:
+            session["dialog"] = state
+            engine.reopen_group(state, "students")
+            students = state["answers"].get("students", [])
+            index = next(i for i, s in enumerate(students) if s.get("phone") in report.taken_phones)
+            notice = replies.PHONE_TAKEN_AT_SUBMIT.format(number=index + 1)
+            return "\n\n".join(engine.edit(state, (("students", index),), "phone", notice).messages)
+        if report.repeated:
+            return replies.SUBMITTED_BEFORE
+        names = report.saved_names or tuple(student_names(state["answers"]))
+        return replies.SUBMITTED.format(count=len(names), names="、".join(names))
+
+    def _parse_context(self) -> ParseContext:
+        return ParseContext(catalogue=self.backend.catalogue())
+
+    # Home ------------------------------------------------------------------------------------------
+
+    async def _home(self, session: dict, openid: str, text: str) -> str:
+        word = normalize(text)
+        cadre = await self._cadre(openid)
+        if cadre is None:
+            then = PAIRING.key if word in _START_WORDS else ""
+            opening = self._start(session, REGISTRATION.key, {}, {"then": then})
+            if isinstance(Mobile().parse(text, self._parse_context()), str):
+                state = session["dialog"]
+                outcome = await self.engines[REGISTRATION.key].handle(state, text, self._parse_context(), self.backend)
+                return await self._after(session, openid, state, outcome)
+            return opening
+        if word in _START_WORDS:
+            return await self._start_pairing(session, openid)
+        if word in _LIST_WORDS:
+            return await self._list(openid)
+        if word in _HELP_WORDS:
+            return replies.HELP + "\n\n" + replies.HOME_MENU
+        return replies.UNKNOWN + "\n\n" + replies.HOME_MENU
+
+    def _start(self, session: dict, key: str, answers: Answers, context: Mapping[str, Any]) -> str:
+        engine = self.engines[key]
+        state = new_state(engine.dialog, answers, context)
+        session["dialog"] = state
+        return "\n\n".join(engine.start(state).messages)
+
+    async def _start_pairing(self, session: dict, openid: str) -> str:
+        cadre = await self._cadre(openid)
+        if cadre is None:
+            return self._start(session, REGISTRATION.key, {}, {"then": PAIRING.key})
+        answers: Answers = {}
+        if cadre.name_locked and cadre.name:
+            answers = {"cadre_name": cadre.name, "_locked": ["cadre_name"]}
+        context = {"phone": cadre.phone, "submission_key": secrets.token_hex(16)}
+        return self._start(session, PAIRING.key, answers, context)
+
+    async def _list(self, openid: str) -> str:
+        lines = await self.backend.list_pairings(openid)
+        if not lines:
+            return replies.NO_PAIRINGS
+        rows = [replies.PAIRINGS_HEADER.format(count=len(lines))]
+        rows += [
+            f"{number}. {line.name} · {line.major} · {line.offer_status} · 更新于{line.updated_on}"
+            for number, line in enumerate(lines, 1)
+        ]
+        rows.append(replies.PAIRINGS_FOOTER)
+        return "\n".join(rows)

@@ -1,0 +1,463 @@
+"""The generic dialog engine: runs any `Dialog` one reply at a time over a JSON-serializable state.
+
+The state is a plain dict the caller stores between messages (see `new_state`). `handle` mutates it
+and returns the messages to send. The engine knows nothing of WeChat, HTTP or SQL: checks that need
+the database go through a `Checker` the caller passes in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from dialogs import render, texts
+from dialogs.commands import Command, Parsed, parse_command
+from dialogs.fields import YesNo
+from dialogs.parsing import Invalid, NeedsOther, ParseContext
+from dialogs.spec import Answers, Dialog, Field, Group, Info
+from dialogs.walk import (
+    CONFIRMED_KEY,
+    DONE_KEY,
+    EDITING_KEY,
+    Ask,
+    Complete,
+    GroupMenu,
+    ItemSummary,
+    PageSummary,
+    Path,
+    Position,
+    find_field,
+    find_group,
+    group_meta,
+    header_for,
+    is_locked,
+    iter_nodes,
+    locate,
+    prune,
+    resolve,
+    scope_nodes,
+)
+
+Status = Literal["open", "complete", "cancelled", "ended"]
+MAX_HISTORY = 300
+_YES_NO = YesNo()
+
+
+@dataclass
+class Outcome:
+    """The result of one reply: messages to send and whether the dialog is still open."""
+
+    messages: list[str] = field(default_factory=list)
+    status: Status = "open"
+
+
+class Checker(Protocol):
+    """Runs the named asynchronous checks of fields (database look-ups)."""
+
+    async def check(self, name: str, value: Any, answers: Answers) -> str | None:
+        """Return a Chinese message when `value` fails check `name`, else None."""
+
+
+def new_state(dialog: Dialog, answers: Answers | None = None, context: Mapping[str, Any] | None = None) -> dict:
+    """Create the state of a dialog, optionally seeded with answers (locked values, for example)."""
+    return {
+        "dialog": dialog.key,
+        "answers": dict(answers or {}),
+        "context": dict(context or {}),
+        "focus": None,
+        "history": [],
+        "pending_other": None,
+        "confirm_cancel": False,
+    }
+
+
+def _path(raw: Any) -> Path:
+    return tuple((str(key), int(index)) for key, index in raw)
+
+
+class Engine:
+    """Runs one declared dialog."""
+
+    def __init__(self, dialog: Dialog) -> None:
+        self.dialog = dialog
+
+    # Entry points ------------------------------------------------------------------------------
+
+    def start(self, state: dict) -> Outcome:
+        """Return the opening messages of a dialog whose state was just created."""
+        prompt = self.prompt(state)
+        intro = "\n".join(line for line in (self.dialog.intro, texts.COMMANDS_LINE) if line)
+        return Outcome([intro + "\n\n" + prompt])
+
+    def prompt(self, state: dict) -> str:
+        """Render the current position again (after a resume, an error or a help text)."""
+        return self._render(state, self._position(state))
+
+    def header(self, state: dict) -> str:
+        """Return the progress header of the current position, for example 【学生 2/3 · 基本信息 4/12】."""
+        position = self._position(state)
+        return "" if isinstance(position, Complete) else position.header
+
+    async def handle(
+        self, state: dict, text: str, context: ParseContext, checker: Checker | None = None
+    ) -> Outcome:
+        """Apply one reply to the state and return what to send."""
+        text = text.strip()
+        command = parse_command(text)
+        if state.get("confirm_cancel"):
+            return self._confirm_cancel(state, text, command, context)
+        if command is not None and command.command is Command.CANCEL:
+            state["confirm_cancel"] = True
+            return Outcome([texts.CONFIRM_CANCEL])
+        if state.get("pending_other"):
+            return await self._complete_other(state, text, command, context, checker)
+        position = self._position(state)
+        if command is not None and command.command is Command.BACK:
+            return self._back(state, position)
+        if command is not None and command.command is Command.HELP:
+            return Outcome([self._help(position) + "\n\n" + self._render(state, position)])
+        if command is not None and command.command is Command.PROGRESS:
+            progress = texts.PROGRESS.format(title=self.dialog.title, header=position_header(position))
+            return Outcome([progress + "\n\n" + self._render(state, position)])
+        if isinstance(position, Ask):
+            return await self._answer(state, position, text, command, context, checker)
+        if isinstance(position, PageSummary | ItemSummary):
+            return self._summary(state, position, text, command, context)
+        if isinstance(position, GroupMenu):
+            return self._menu(state, position, command)
+        return Outcome(status="complete")
+
+    def edit(self, state: dict, path: Path, key: str, notice: str) -> Outcome:
+        """Open one field for editing with a notice, as the caller does when a save was rejected."""
+        self._focus(state, path, key, origin="caller")
+        return Outcome([notice + "\n\n" + self.prompt(state)])
+
+    def reopen_group(self, state: dict, key: str) -> None:
+        """Show a root-level group's menu again, as after a failed submission."""
+        group = find_group(self.dialog.nodes, key)
+        meta = group_meta(state["answers"], group)
+        meta["closed"] = False
+        meta["menu"] = True
+
+    # Positions ---------------------------------------------------------------------------------
+
+    def _position(self, state: dict) -> Position:
+        focus = state.get("focus")
+        if focus:
+            try:
+                path = _path(focus["path"])
+                scope = resolve(state["answers"], path)
+                field_ = find_field(self.dialog.nodes, path, focus["key"])
+            except (KeyError, IndexError):
+                state["focus"] = None
+            else:
+                header = header_for(self.dialog.nodes, state["answers"], path, field_)
+                return Ask(field_, scope, path, header)
+        return locate(self.dialog.nodes, state["answers"])
+
+    def _render(self, state: dict, position: Position) -> str:
+        answers, context = state["answers"], state["context"]
+        if isinstance(position, Ask):
+            return render.ask(position, current=bool(state.get("focus")))
+        if isinstance(position, PageSummary):
+            return render.page_summary(position, answers, context)
+        if isinstance(position, ItemSummary):
+            return render.item_summary(position, answers, context)
+        if isinstance(position, GroupMenu):
+            return render.group_menu(position)
+        return ""
+
+    def _advance(self, state: dict, left: Path | None, notices: list[str]) -> Outcome:
+        """Move on after a change; `left` is the item path the change was made in, if any."""
+        position = self._position(state)
+        if left and not _within(position, left):
+            notice = self._arrange(state, left)
+            if notice:
+                notices.append(notice)
+                position = self._position(state)
+        if isinstance(position, Complete):
+            return Outcome(notices, status="complete")
+        return Outcome(["\n\n".join([*notices, self._render(state, position)])])
+
+    # Answers -----------------------------------------------------------------------------------
+
+    async def _answer(
+        self,
+        state: dict,
+        position: Ask,
+        text: str,
+        command: Parsed | None,
+        context: ParseContext,
+        checker: Checker | None,
+    ) -> Outcome:
+        field_, scope = position.field, position.scope
+        kind = command.command if command else None
+        if kind is Command.SKIP:
+            if not field_.optional:
+                return self._retry(state, position, texts.NOT_OPTIONAL.format(label=field_.label))
+            return await self._accept(state, position, None, checker)
+        if kind is Command.KEEP:
+            if field_.key not in scope:
+                return self._retry(state, position, texts.NOTHING_TO_KEEP)
+            return await self._accept(state, position, scope[field_.key], checker)
+        if kind is Command.DEFAULT:
+            if field_.default is None:
+                return self._retry(state, position, texts.NO_DEFAULT)
+            return await self._accept(state, position, field_.default, checker)
+        if not text:
+            return self._retry(state, position, texts.NO_HELP)
+        result = field_.type.parse(text, context)
+        if isinstance(result, Invalid):
+            return self._retry(state, position, result.message)
+        if isinstance(result, NeedsOther):
+            state["pending_other"] = {"path": list(position.path), "key": field_.key, "value": result.value}
+            return Outcome([texts.OTHER_PROMPT.format(example=_other_example(field_))])
+        return await self._accept(state, position, result, checker)
+
+    async def _complete_other(
+        self, state: dict, text: str, command: Parsed | None, context: ParseContext, checker: Checker | None
+    ) -> Outcome:
+        pending = state["pending_other"]
+        path = _path(pending["path"])
+        state["pending_other"] = None
+        position = self._position(state)
+        if (command is not None and command.command is Command.BACK) or not isinstance(position, Ask):
+            return Outcome([self._render(state, position)])
+        result = position.field.type.add_other(pending["value"], text)
+        if isinstance(result, Invalid):
+            state["pending_other"] = pending
+            return Outcome([result.message])
+        if position.path != path or position.field.key != pending["key"]:
+            return Outcome([self._render(state, position)])
+        return await self._accept(state, position, result, checker)
+
+    def _retry(self, state: dict, position: Ask, message: str) -> Outcome:
+        return Outcome([message + "\n\n" + render.ask(position, current=bool(state.get("focus")))])
+
+    async def _accept(self, state: dict, position: Ask, value: Any, checker: Checker | None) -> Outcome:
+        field_, scope, path = position.field, position.scope, position.path
+        if value is not None:
+            problem = self._duplicate(state, field_, path, value)
+            if problem is None and checker is not None:
+                for name in field_.checks:
+                    problem = await checker.check(name, value, state["answers"])
+                    if problem:
+                        break
+            if problem:
+                return self._retry(state, position, problem)
+            for block in field_.blocks:
+                if block.when(value):
+                    return self._block(state, path, block.message, block.scope)
+        scope[field_.key] = value
+        state["focus"] = None
+        entry = {"path": [list(step) for step in path], "key": field_.key}
+        history = [item for item in state["history"] if item != entry]
+        state["history"] = [*history, entry][-MAX_HISTORY:]
+        prune(self.dialog.nodes, state["answers"])
+        return self._advance(state, path or None, [])
+
+    def _duplicate(self, state: dict, field_: Field, path: Path, value: Any) -> str | None:
+        if field_.unique_in_group is None:
+            return None
+        for depth, (key, index) in enumerate(path):
+            if key != field_.unique_in_group:
+                continue
+            parent = resolve(state["answers"], path[:depth])
+            group = find_group(scope_nodes(self.dialog.nodes, path[:depth]), key)
+            for other_index, item in enumerate(parent.get(key, [])):
+                if other_index != index and item.get(field_.key) == value:
+                    return texts.DUPLICATE_IN_GROUP.format(
+                        label=field_.label, number=other_index + 1, group=group.counter + group.label
+                    )
+        return None
+
+    def _block(self, state: dict, path: Path, message: str, scope: str) -> Outcome:
+        if scope == "dialog" or not path:
+            return Outcome([message], status="ended")
+        key, index = path[-1]
+        parent = resolve(state["answers"], path[:-1])
+        group = find_group(scope_nodes(self.dialog.nodes, path[:-1]), key)
+        del parent[key][index]
+        group_meta(parent, group)["menu"] = True
+        self._forget(state, path)
+        state["focus"] = None
+        return self._advance(state, None, [message])
+
+    def _forget(self, state: dict, item_path: Path) -> None:
+        """Drop history entries inside a removed item or in items after it (their indices shifted)."""
+        prefix, (key, index) = [list(step) for step in item_path[:-1]], item_path[-1]
+        depth = len(prefix)
+
+        def affected(entry: dict) -> bool:
+            steps = entry["path"]
+            return len(steps) > depth and steps[:depth] == prefix and steps[depth][0] == key and (
+                steps[depth][1] >= index
+            )
+
+        state["history"] = [entry for entry in state["history"] if not affected(entry)]
+
+    # Summaries and menus -----------------------------------------------------------------------
+
+    def _summary(
+        self,
+        state: dict,
+        position: PageSummary | ItemSummary,
+        text: str,
+        command: Parsed | None,
+        context: ParseContext,
+    ) -> Outcome:
+        kind = command.command if command else None
+        if kind is Command.CONFIRM or (kind is None and _YES_NO.parse(text, context) is True):
+            if isinstance(position, PageSummary):
+                confirmed = position.scope.setdefault(CONFIRMED_KEY, [])
+                confirmed.append(position.page.key)
+                return self._advance(state, None, [])
+            position.item[DONE_KEY] = True
+            position.item.pop(EDITING_KEY, None)
+            group = position.group
+            saved = texts.GROUP_ITEM_SAVED.format(
+                number=position.path[-1][1] + 1, counter=group.counter, label=group.label
+            )
+            return self._advance(state, position.path, [saved])
+        if kind is Command.EDIT and command is not None and command.number is not None:
+            return self._edit_entry(state, position, command.number)
+        return Outcome([texts.SUMMARY_REPLY])
+
+    def _edit_entry(self, state: dict, position: PageSummary | ItemSummary, number: int) -> Outcome:
+        if isinstance(position, PageSummary):
+            entries = render.page_entries(position)
+        else:
+            entries = render.item_entries(position)
+        if not 1 <= number <= len(entries):
+            return Outcome([texts.NO_SUCH_ENTRY.format(number=number, count=len(entries))])
+        entry = entries[number - 1]
+        node = entry.node
+        if isinstance(node, Info) or (isinstance(node, Field) and is_locked(node, entry.scope)):
+            message = texts.LOCKED_ENTRY.format(label=node.label)
+            return Outcome([" ".join(part for part in (message, node.locked_message) if part)])
+        if isinstance(node, Group):
+            meta = group_meta(entry.scope, node)
+            meta["closed"] = False
+            meta["menu"] = True
+            return self._advance(state, None, [])
+        self._focus(state, entry.path, node.key, origin="summary")
+        return Outcome([self.prompt(state)])
+
+    def _menu(self, state: dict, position: GroupMenu, command: Parsed | None) -> Outcome:
+        group, scope = position.group, position.scope
+        items: list[Answers] = scope.setdefault(group.key, [])
+        meta = group_meta(scope, group)
+        kind = command.command if command else None
+        number = command.number if command else None
+        if kind is Command.ADD:
+            if len(items) >= group.max_items:
+                message = texts.GROUP_FULL.format(max=group.max_items, counter=group.counter)
+                return Outcome([message + "\n\n" + render.group_menu(position)])
+            items.append({})
+            meta["menu"] = False
+            return self._advance(state, None, [])
+        if kind in (Command.EDIT, Command.REMOVE) and number is not None:
+            if not 1 <= number <= len(items):
+                message = texts.GROUP_NO_SUCH_ITEM.format(
+                    number=number, counter=group.counter, label=group.label, count=len(items)
+                )
+                return Outcome([message])
+            item_path = (*position.path, (group.key, number - 1))
+            if kind is Command.EDIT:
+                items[number - 1][DONE_KEY] = False
+                items[number - 1][EDITING_KEY] = True
+                return self._advance(state, None, [])
+            del items[number - 1]
+            self._forget(state, item_path)
+            meta["menu"] = True
+            removed = texts.GROUP_REMOVED.format(number=number, counter=group.counter, label=group.label)
+            return self._advance(state, None, [removed])
+        if kind in (Command.DONE, Command.SUBMIT):
+            if len(items) < group.min_items:
+                message = texts.GROUP_NEED_MORE.format(
+                    min=group.min_items, counter=group.counter, label=group.label, count=len(items)
+                )
+                return Outcome([message])
+            meta["closed"] = True
+            meta["menu"] = False
+            return self._advance(state, None, [])
+        return Outcome([texts.GROUP_REPLY + "\n\n" + render.group_menu(position)])
+
+    # Navigation --------------------------------------------------------------------------------
+
+    def _focus(self, state: dict, path: Path, key: str, origin: str) -> None:
+        """Ask a field out of order; the items and pages around it must be confirmed again afterwards."""
+        answers = state["answers"]
+        for depth in range(1, len(path) + 1):
+            resolve(answers, path[:depth]).pop(DONE_KEY, None)
+        scope = resolve(answers, path)
+        for node, page in iter_nodes(scope_nodes(self.dialog.nodes, path)):
+            if page is not None and getattr(node, "key", None) == key and page.key in scope.get(CONFIRMED_KEY, ()):
+                scope[CONFIRMED_KEY].remove(page.key)
+        state["focus"] = {"path": [list(step) for step in path], "key": key, "origin": origin}
+
+    def _back(self, state: dict, position: Position) -> Outcome:
+        focus = state.get("focus")
+        if focus and focus.get("origin") == "summary":
+            state["focus"] = None
+            return Outcome([self.prompt(state)])
+        if isinstance(position, Ask) and position.path and _is_empty(position.scope):
+            key, index = position.path[-1]
+            parent = resolve(state["answers"], position.path[:-1])
+            group = find_group(scope_nodes(self.dialog.nodes, position.path[:-1]), key)
+            del parent[key][index]
+            group_meta(parent, group)["menu"] = True
+            return Outcome([self.prompt(state)])
+        history: list[dict] = state["history"]
+        while history:
+            entry = history.pop()
+            path = _path(entry["path"])
+            try:
+                scope = resolve(state["answers"], path)
+                field_ = find_field(self.dialog.nodes, path, entry["key"])
+            except (KeyError, IndexError):
+                continue
+            if field_.key in scope and not is_locked(field_, scope):
+                self._focus(state, path, field_.key, origin="back")
+                return Outcome([self.prompt(state)])
+        return Outcome([texts.NOTHING_BEFORE + "\n\n" + self._render(state, position)])
+
+    def _help(self, position: Position) -> str:
+        if isinstance(position, Ask):
+            return "\n".join(line for line in (position.field.help or texts.NO_HELP, texts.COMMANDS_LINE) if line)
+        return texts.COMMANDS_LINE
+
+    def _confirm_cancel(self, state: dict, text: str, command: Parsed | None, context: ParseContext) -> Outcome:
+        state["confirm_cancel"] = False
+        confirmed = command is not None and command.command in (Command.CANCEL, Command.CONFIRM)
+        if confirmed or _YES_NO.parse(text, context) is True:
+            return Outcome([texts.CANCELLED], status="cancelled")
+        return Outcome([texts.CANCEL_ABORTED + "\n\n" + self.prompt(state)])
+
+    def _arrange(self, state: dict, item_path: Path) -> str | None:
+        key, _ = item_path[-1]
+        parent = resolve(state["answers"], item_path[:-1])
+        group = find_group(scope_nodes(self.dialog.nodes, item_path[:-1]), key)
+        if group.arrange is None:
+            return None
+        return group.arrange(parent.get(key, []))
+
+
+def position_header(position: Position) -> str:
+    """Return a position's progress header, or '' once the dialog is complete."""
+    return "" if isinstance(position, Complete) else position.header
+
+
+def _within(position: Position, item_path: Path) -> bool:
+    if isinstance(position, Complete):
+        return False
+    return position.path[: len(item_path)] == item_path
+
+
+def _is_empty(scope: Answers) -> bool:
+    return not any(not key.startswith("_") for key in scope)
+
+
+def _other_example(field_: Field) -> str:
+    return field_.help.split("例如")[-1].strip("：:。 ") if "例如" in field_.help else "线上宣讲会"
