@@ -22,7 +22,7 @@ CONFIRM_CANCEL = "确定要放弃本次填写吗？已填写的内容将全部�
 CANCELLED = "已放弃本次填写，未保存任何内容。"
 CANCEL_ABORTED = "好的，继续填写。"
 
-DUPLICATE_IN_GROUP = "「{label}」与第{number}个{group}的相同，同一次填写中不能重复，请检查后重新输入。"
+DUPLICATE_IN_GROUP = "「{label}」与第{number}{group}的相同，同一次填写中不能重复，请检查后重新输入。"
 
 SUMMARY_FOOTER = "回复「确认」保存，或回复「修改 N」修改第N项（例如「修改 2」）。"
 PAGE_SUMMARY_FOOTER = "回复「确认」进入下一步，或回复「修改 N」修改第N项（例如「修改 2」）。"

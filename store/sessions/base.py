@@ -2,7 +2,8 @@
 
 A "session" is one JSON-serializable dict per OpenID. The chat service calls, for every push:
 `lock(openid)` → `load(openid, push_key)` → handle → `save(openid, session, push_key, reply)` → unlock.
-`load` and `save` each cost one round trip on a networked backend.
+`load` and `save` each cost one round trip on a networked backend, unless the backend sends a save made
+under the lock together with the release.
 """
 
 from __future__ import annotations
@@ -57,7 +58,10 @@ class SessionStore(abc.ABC):
 
     @abc.abstractmethod
     def lock(self, openid: str, *, wait_s: float = LOCK_WAIT_S) -> contextlib.AbstractAsyncContextManager[None]:
-        """Return a context manager holding the per-user lock; raise LockTimeout after `wait_s`."""
+        """Return a context manager holding the per-user lock; raise LockTimeout after `wait_s`.
+
+        The lock is not reentrant: taking it again for the same user inside the block raises LockTimeout.
+        """
 
     @abc.abstractmethod
     async def load(self, openid: str, push_key: str | None) -> Loaded:

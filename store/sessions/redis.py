@@ -309,8 +309,8 @@ class _RedisLock(contextlib.AbstractAsyncContextManager[None]):
             return
         self._lock_state = None
         held_lock.released = True
-        # Removed by identity rather than by ContextVar.reset, which would restore a stale mapping when
-        # two locks of one user are left out of order, as after a holder's lock expired.
+        # Only this lock's own entry is removed, because after a holder's lock expired, two locks of one
+        # user can be left out of order, and ContextVar.reset would then bring back the other's entry.
         held_locks = _HELD.get()
         if held_locks.get(self._context_key) is held_lock:
             remaining = {key: value for key, value in held_locks.items() if key != self._context_key}
