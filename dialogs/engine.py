@@ -460,4 +460,4 @@ def _is_empty(scope: Answers) -> bool:
 
 
 def _other_example(field_: Field) -> str:
-    return field_.help.split("例如")[-1].strip("：:。 ") if "例如" in field_.help else "线上宣讲会"
+    return getattr(field_.type, "other_example", "") or "一句话说明"

@@ -1,8 +1,8 @@
 """The field types of the dialog engine, one import for the dialog declarations.
 
-Each type implements `dialogs.parsing.FieldType`: `parse` reads a chat reply into a JSON-serializable
-value or returns `Invalid` (a Chinese message with an example) or `NeedsOther`; `hint` is the format
-line shown under the question; `display` shows a value in a summary.
+Each type implements `dialogs.parsing.FieldType`. `parse` reads a chat reply into a JSON-serializable
+value, or returns `Invalid` (a Chinese message with an example) or `NeedsOther`. `hint` returns the
+format line shown under the question, and `display` formats a value for a summary.
 """
 
 from __future__ import annotations

@@ -62,7 +62,11 @@ _DIGITS = re.compile(r"\d+")
 
 
 class _ChoiceBase(FieldType):
-    """What single and multiple choices share: the option list and the 其他 text."""
+    """Base of the single and multiple choice types: the option list and the 其他 text.
+
+    `other_example` is a sample 其他 text (自主创业) used in hints and rejections. The engine may show
+    it when it asks for the text after a NeedsOther.
+    """
 
     def __init__(self, options: Sequence[str], other: str | None, other_example: str) -> None:
         self.options = OptionList(options, other)

@@ -153,9 +153,14 @@ class OptionList:
 
 
 def _other_aliases(other: str) -> tuple[str, ...]:
-    """Return the keys a reply may use for the 其他 label, longest first: 其他 is also written 其它."""
+    """Return the keys a reply may use for the 其他 label, longest first.
+
+    其他 is also written 其它, and a longer label such as 其他（请注明） may be named by 其他 alone.
+    """
     key = collapse_whitespace(normalize_reply(other)).casefold()
     aliases = {key, key.replace("其他", "其它"), key.replace("其它", "其他")}
+    if key.startswith(("其他", "其它")):
+        aliases.update({"其他", "其它"})
     return tuple(sorted(aliases, key=len, reverse=True))
 
 

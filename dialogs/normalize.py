@@ -22,7 +22,7 @@ _CHINESE_PUNCTUATION = re.compile("([，：；？！（）])")
 
 _WHITESPACE_RUN = re.compile(r"\s+")
 
-# Trailing punctuation after a short answer: 「是。」 「1、」 「好的！」 「对~」.
+# Trailing punctuation after a short reply: 「是。」 「1、」 「好的！」 「对~」.
 # Closing brackets are kept because names end with them: 中国矿业大学（北京）.
 _TRAILING_PUNCTUATION = re.compile(r"[\s.,;:!?~。，、；：！？～…·'\"“”‘’]+$")
 
@@ -59,7 +59,7 @@ def normalize_reply(text: str) -> str:
 def normalize_free_text(text: str) -> str:
     """Apply `normalize_reply` but keep the full-width Chinese punctuation ，：；？！（） as typed.
 
-    Free text is shown back to Chinese readers, for whom 「，」 reads better than the ASCII 「,」.
+    Free text is shown back to Chinese readers, who expect 「，」 rather than the ASCII 「,」.
     """
     pieces = _CHINESE_PUNCTUATION.split(text)
     # The capturing group puts the kept punctuation at the odd indexes.

@@ -185,7 +185,7 @@ BRANCH_FIELDS = (
            when=_is_yes("branch_recommended")),
     _basic("branch_secretary_phone", "团支部书记电话", "请输入团支部书记的手机号。", Mobile(),
            when=_is_yes("branch_recommended")),
-    _basic("branch_recommend_forms", "团支部推荐形式", "团支部通过哪些形式推荐了该生？", MultiChoice(BRANCH_RECOMMEND_FORMS, other=OTHER),
+    _basic("branch_recommend_forms", "团支部推荐形式", "团支部通过哪些形式推荐了该生？", MultiChoice(BRANCH_RECOMMEND_FORMS, other=OTHER, other_example="班会推荐"),
            when=_is_yes("branch_recommended"), help="可多选；选「其他」时请写明具体形式，例如：6 其他：班会推荐。"),
 )
 
@@ -208,7 +208,7 @@ BASIC_PAGE = Page(
         _basic("major", "专业", "请输入学生所学专业，例如：软件工程。", Text(2, 40, example="软件工程")),
         _basic("degree_level", "学历层次", "请选择学生的学历层次。", Choice(DEGREE_LEVELS)),
         _basic("graduation_year", "毕业年份", "请输入学生的毕业年份，例如：2026。", Year(2015, 2035)),
-        _basic("difficulty_types", "困难类型", "请选择学生的困难类型。", MultiChoice(DIFFICULTY_TYPES, other=OTHER),
+        _basic("difficulty_types", "困难类型", "请选择学生的困难类型。", MultiChoice(DIFFICULTY_TYPES, other=OTHER, other_example="单亲家庭"),
                help="可多选；选「其他」时请写明具体类型，例如：8 其他：单亲家庭。"),
         _basic(
             "policy_guaranteed",
@@ -256,9 +256,9 @@ POSTINGS_PAGE = Page(
     "岗位推荐情况",
     (
         Field("support_measures", "开展过的就业帮扶", "你为该生开展过哪些就业帮扶？",
-              MultiChoice(SUPPORT_MEASURES, other=OTHER), help="可多选；选「其他」时请写明，例如：7 其他：一对一求职陪跑。"),
+              MultiChoice(SUPPORT_MEASURES, other=OTHER, other_example="一对一求职陪跑"), help="可多选；选「其他」时请写明，例如：7 其他：一对一求职陪跑。"),
         Field("recommend_channels", "推荐岗位的方式", "你通过哪些方式向该生推荐岗位？",
-              MultiChoice(RECOMMEND_CHANNELS, other=OTHER), help="可多选；选「其他」时请写明，例如：5 其他：企业参访。"),
+              MultiChoice(RECOMMEND_CHANNELS, other=OTHER, other_example="组织企业参访"), help="可多选；选「其他」时请写明，例如：5 其他：企业参访。"),
         Field(
             "postings_recommended",
             "是否推荐不少于2个相符岗位",
@@ -278,7 +278,7 @@ OFFERS = Group(
         Field("company", "企业名称", "请输入发出 offer 的企业名称。", Text(2, 60, example="华为技术有限公司")),
         Field("position", "岗位", "请输入 offer 的岗位。", Text(1, 40, example="测试工程师")),
         Field("branch_recommended", "是否团支部推荐", "该岗位是否由团支部推荐？", YesNo()),
-        Field("status", "offer 状态", "请选择该 offer 的状态。", Choice(OFFER_STATUSES, other=OTHER),
+        Field("status", "offer 状态", "请选择该 offer 的状态。", Choice(OFFER_STATUSES, other=OTHER, other_example="等待体检结果"),
               help="已签约的 offer 会自动排在第一位；选「其他」时请写明，例如：5 其他：等待体检结果。"),
     ),
     min_items=1,

@@ -128,8 +128,8 @@ class UniversityCatalogue:
         return [self._names[index] for index, _ in ranked[:limit]]
 
     def _fuzzy_scores(self, query: str) -> dict[int, float]:
-        # The same combination as rapidfuzz's WRatio without its token-based scorers, which cost about
-        # 2 ms here and mean nothing for names without spaces.
+        # The same combination as rapidfuzz's WRatio without its token-based scorers. Those took about
+        # 2.5 ms per call on the 2025 list and mean nothing for names without spaces.
         scores: dict[int, float] = {}
         for _, score, index in process.extract(
             query, self._keys, scorer=fuzz.ratio, processor=None, limit=None, score_cutoff=SUGGEST_CUTOFF

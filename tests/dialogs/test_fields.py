@@ -349,6 +349,13 @@ def test_choice_rejects_bad_declarations() -> None:
         Choice(["男", "女"], other="其他")
 
 
+def test_choice_long_other_label_named_short() -> None:
+    field = Choice(["已签约", "其他（请注明）"], other="其他（请注明）")
+
+    assert parse(field, "其他：自主创业") == {"option": "其他（请注明）", "other": "自主创业"}
+    assert parse(field, "其他（请注明）：自主创业") == {"option": "其他（请注明）", "other": "自主创业"}
+
+
 # MultiChoice
 
 
@@ -635,3 +642,4 @@ def test_every_value_is_json_serializable(field: FieldType, reply: str) -> None:
     assert not isinstance(value, (Invalid, NeedsOther))
     assert json.loads(json.dumps(value, ensure_ascii=False)) == value
     assert field.display(value)
+

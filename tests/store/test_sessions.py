@@ -168,7 +168,7 @@ class TestSessionStoreContract:
         assert loaded.session == {"step": 2}
         assert loaded.expired is False
 
-    async def test_saving_none_deletes_session_without_expiry_notice(self, backend: Backend) -> None:
+    async def test_save_none_deletes_session(self, backend: Backend) -> None:
         store = backend.make()
         await store.save(ALICE, SESSION, None, None)
 
@@ -306,7 +306,7 @@ class TestSessionStoreContract:
 
         await asyncio.wait_for(waiter, timeout=3)
 
-    async def test_expired_holder_cannot_release_lock_taken_over(
+    async def test_expired_holder_cannot_release_successor(
         self, backend: Backend, caplog: pytest.LogCaptureFixture
     ) -> None:
         store = backend.make(lock_ttl_s=SHORT_LOCK_TTL_S)
@@ -345,7 +345,7 @@ class TestSessionStoreContract:
         async with store.lock(ALICE, wait_s=0.1):
             pass
 
-    async def test_save_under_lock_is_read_back_under_lock(self, backend: Backend) -> None:
+    async def test_save_under_lock_read_back(self, backend: Backend) -> None:
         store = backend.make()
 
         async with store.lock(ALICE):
@@ -368,7 +368,7 @@ class TestSessionStoreContract:
 
         assert await store.load(ALICE, "m:7") == Loaded(session=SESSION, expired=False, reply="已保存")
 
-    async def test_save_from_task_outliving_lock_is_kept(self, backend: Backend) -> None:
+    async def test_save_after_lock_exit_is_kept(self, backend: Backend) -> None:
         store = backend.make()
         lock_released = asyncio.Event()
 
@@ -421,7 +421,7 @@ class TestMemorySessionStore:
         assert len(store._seen) == 2
         assert len(store._replies) == 0
 
-    async def test_lock_entry_is_removed_after_last_waiter(self) -> None:
+    async def test_lock_entry_removed_after_waiters(self) -> None:
         store = MemorySessionStore()
 
         async with store.lock(ALICE):
@@ -432,7 +432,7 @@ class TestMemorySessionStore:
 
         assert store._locks == {}
 
-    async def test_lock_entry_is_removed_after_timed_out_waiter(self) -> None:
+    async def test_lock_entry_removed_after_timeout(self) -> None:
         store = MemorySessionStore()
 
         async with store.lock(ALICE):
@@ -528,7 +528,7 @@ class TestRedisSessionStore:
             await store.save(ALICE, loaded.session, "m:2", "下一步")
         assert CountingConnection.sent == 3
 
-    async def test_save_after_out_of_order_release_is_written(
+    async def test_save_after_unordered_release_writes(
         self, redis_client: redis.asyncio.Redis, redis_prefix: str
     ) -> None:
         store = RedisSessionStore(redis_client, prefix=redis_prefix, lock_ttl_s=SHORT_LOCK_TTL_S)
@@ -581,7 +581,7 @@ class TestRedisSessionStore:
         with pytest.raises(SessionStoreError, match="expected an object"):
             await store.load(ALICE, None)
 
-    async def test_unreachable_server_raises_store_error_quickly(self) -> None:
+    async def test_unreachable_server_fails_fast(self) -> None:
         store = RedisSessionStore.from_url(f"redis://127.0.0.1:{closed_port()}/0", socket_timeout_s=1.0)
         operations: list[Callable[[], Awaitable[object]]] = [
             lambda: store.load(ALICE, "m:1"),
