@@ -22,7 +22,7 @@ REDIS_KEY_PREFIX = "jiedui:"
 
 
 def create_app(settings: Settings) -> web.Application:
-    """Create the application; its resources open at start-up and close in reverse order at cleanup."""
+    """Create the application. Its resources open at start-up and close in reverse order at cleanup."""
     app = build_webhook_app(settings)
     app.cleanup_ctx.append(_service_context)
     return app

@@ -79,8 +79,12 @@ class StoreBackend:
         except StudentPhoneTaken as error:
             return SubmitReport(taken_phones=error.phones)
         names = tuple(student.name for student in submission.students)
-        log.info("pairing submitted: submission=%s students=%d created=%s",
-                 result.submission_id, len(result.student_ids), result.created)
+        log.info(
+            "pairing submitted: submission=%s students=%d created=%s",
+            result.submission_id,
+            len(result.student_ids),
+            result.created,
+        )
         return SubmitReport(saved_names=names, repeated=not result.created)
 
     async def list_pairings(self, openid: str) -> list[PairingLine]:
@@ -89,7 +93,8 @@ class StoreBackend:
             return []
         summaries = await self._guard(self.pairings.list_for_cadre(profile.id))
         return [
-            PairingLine(s.student_name, s.major, s.offer_status, s.updated_at.date().isoformat()) for s in summaries
+            PairingLine(s.student_name, s.major, s.offer_status, s.updated_at.date().isoformat())
+            for s in summaries
         ]
 
     async def _guard(self, operation: Any) -> Any:
@@ -97,8 +102,10 @@ class StoreBackend:
         try:
             return await operation
         except (OperationalError, DBAPIError, OSError) as error:
-            if isinstance(error, DBAPIError) and not error.connection_invalidated and not isinstance(
-                error, OperationalError
+            if (
+                isinstance(error, DBAPIError)
+                and not error.connection_invalidated
+                and not isinstance(error, OperationalError)
             ):
                 raise
             log.warning("database unavailable: %s", type(error).__name__)

@@ -34,11 +34,11 @@ if TYPE_CHECKING:
     from store.universities import ImportReport
 
 CHAT_TIMEOUT_S = 15.0
-"""Maximum time the simulator waits for the server to answer one push."""
+"""Maximum time in seconds that the simulator waits for the response to one push."""
 
 
 class _CommandFailed(Exception):
-    """A subcommand failed in a way already explained to the user; carries the exit status."""
+    """A subcommand failed. The message explains the failure and `status` is the exit status."""
 
     def __init__(self, message: str, status: int = 1) -> None:
         super().__init__(message)
@@ -189,8 +189,8 @@ def _chat(args: argparse.Namespace) -> int:
 def run_chat(settings: Settings, url: str, *, openid: str, lines: Iterable[str] | None, out: TextIO) -> int:
     """Chat with the service at `url`: send `lines` as a script, or read lines from stdin when None.
 
-    A script stops at the first push that fails and returns 1; interactive mode reports the error and
-    goes on.
+    A script stops at the first push that fails and returns 1. Interactive mode reports the error and
+    continues.
     """
     with asyncio.Runner() as runner:
         session = runner.run(_open_client_session())
@@ -236,7 +236,7 @@ def _run_interactive(runner: asyncio.Runner, user: WeChatUser, out: TextIO) -> i
 
 
 def _send_and_print(runner: asyncio.Runner, user: WeChatUser, line: str, out: TextIO) -> bool:
-    """Send one line and print the reply; print the error and return False when sending failed."""
+    """Send one line and print the reply. Print the error and return False when sending failed."""
     try:
         reply = runner.run(send_line(user, line))
     except SimulatorError as exc:

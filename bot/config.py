@@ -16,7 +16,7 @@ from store.db import DEFAULT_DATABASE_URL, normalize_url
 from store.sessions.base import SESSION_TTL_S
 
 DEV_TOKEN = "jiedui-dev-token"
-"""Token used when WECHAT_TOKEN is unset; public, so only for local development with the simulator."""
+"""Token used when WECHAT_TOKEN is unset. It is public, so it is only for local development."""
 
 DEFAULT_TIMESTAMP_WINDOW_S = 300
 """Maximum age, in either direction, of a push's `timestamp` before the push is rejected."""
@@ -27,11 +27,11 @@ _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 class ConfigError(Exception):
-    """An environment variable is missing or invalid; the message names it and what is expected."""
+    """An environment variable is missing or invalid. The message names the variable and the expected value."""
 
 
 class Secret:
-    """A string that is masked in repr and str; call `get()` to use the value."""
+    """A string masked in repr and str. Call `get()` to read the value."""
 
     __slots__ = ("_value",)
 
@@ -58,7 +58,7 @@ class Secret:
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
-    """Typed service settings; build them with `Settings.from_env`."""
+    """Typed service settings, built by `Settings.from_env`."""
 
     token: Secret
     dev_token: bool
@@ -83,7 +83,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
-        """Build the settings from environment variables; an empty variable counts as unset.
+        """Build the settings from environment variables. An empty variable counts as unset.
 
         - WECHAT_TOKEN: the server token of the account, 3 to 32 letters or digits. When unset, the
           public development token `jiedui-dev-token` is used and `dev_token` is True.

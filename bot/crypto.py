@@ -36,7 +36,7 @@ def compute_signature(token: str, *values: str) -> str:
 
 
 def signature_matches(expected: str, received: str) -> bool:
-    """Compare two signatures in constant time; any non-ASCII input simply does not match."""
+    """Compare two signatures in constant time. Non-ASCII input does not match and raises nothing."""
     return hmac.compare_digest(expected.encode("utf-8"), received.encode("utf-8"))
 
 
@@ -55,8 +55,8 @@ def check_msg_signature(token: str, msg_signature: str, timestamp: str, nonce: s
 def find_element(xml: str, name: str) -> str | None:
     """Return the text of the first `<name>` element of a safe-mode envelope, or None.
 
-    Envelope values are base64, hex or digits, so a pattern finds them without an XML parser: the
-    signature is checked before any parser sees the body.
+    Envelope values are base64, hex or digits, so a regular expression finds them without an XML
+    parser. That way the signature is checked before any XML parser reads the body.
     """
     match = re.search(
         rf"<{name}>\s*(?:<!\[CDATA\[({_ENVELOPE_VALUE})\]\]>|({_ENVELOPE_VALUE}))\s*</{name}>",
@@ -125,7 +125,7 @@ class SafeModeCrypto:
         return encrypt
 
     def open_envelope(self, body: str) -> str:
-        """Check and decrypt a safe-mode reply body; return the plaintext XML."""
+        """Check and decrypt a safe-mode reply body, and return the plaintext XML."""
         envelope = parse_envelope(body)
         return self.decrypt(
             envelope.encrypt,

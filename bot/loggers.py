@@ -12,11 +12,8 @@ webhook = logging.getLogger("jiedui.webhook")
 app = logging.getLogger("jiedui.app")
 """Start-up and shutdown of the service and its resources."""
 
-simulator = logging.getLogger("jiedui.simulator")
-"""The terminal chat simulator."""
-
 OPENID_HASH_LENGTH = 12
-"""Hex digits of the SHA-256 prefix that stands for an OpenID in logs."""
+"""Number of hex digits of the SHA-256 prefix that represents an OpenID in logs."""
 
 
 def hash_openid(openid: str) -> str:

@@ -46,7 +46,9 @@ def incoming_of(push: Push) -> Incoming | None:
 class ChatService:
     """Turns pushes into replies; shared by every request of one worker process."""
 
-    def __init__(self, *, sessions: SessionStore, conversation: Conversation, backend: StoreBackend | None = None):
+    def __init__(
+        self, *, sessions: SessionStore, conversation: Conversation, backend: StoreBackend | None = None
+    ):
         self.sessions = sessions
         self.conversation = conversation
         self.backend = backend

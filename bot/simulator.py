@@ -3,7 +3,7 @@
 Used by `jiedui chat` and by tests, which pass pytest-aiohttp's test client instead of a ClientSession:
 
     user = WeChatUser(client, "/wechat", token="jiedui-dev-token")
-    reply = await user.send_text("你好")   # the reply text, or None when the server answered `success`
+    reply = await user.send_text("你好")   # the reply text, or None for `success`
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ PostClient = ClientSession | TestClient[Any, Any]
 
 
 class SimulatorError(Exception):
-    """The server rejected a push or answered with something WeChat would not accept."""
+    """The server rejected a push or responded with something WeChat would not accept."""
 
 
 class PushRejected(SimulatorError):
-    """The server answered a push with an HTTP error status."""
+    """The server responded to a push with an HTTP error status."""
 
     def __init__(self, status: int, body: str) -> None:
         super().__init__(f"server answered HTTP {status}: {body[:200]}")
@@ -62,7 +62,7 @@ class ReplyMessage:
 
 
 def escape_cdata(text: str) -> str:
-    """Wrap text in CDATA, splitting `]]>`; other characters are kept, as WeChat's own pushes keep them."""
+    """Wrap text in CDATA and split `]]>`. Other characters are kept, as in WeChat's own pushes."""
     return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
@@ -89,7 +89,7 @@ def build_text_push(*, openid: str, account: str, content: str, msg_id: int, cre
 def build_voice_push(
     *, openid: str, account: str, recognition: str | None, msg_id: int, create_time: int
 ) -> str:
-    """Build the XML of a voice message; `recognition` None leaves out the Recognition element."""
+    """Build the XML of a voice message. When `recognition` is None, the Recognition element is left out."""
     fields: dict[str, str | int] = {"MediaId": f"sim-voice-{msg_id}", "Format": "amr"}
     if recognition is not None:
         fields["Recognition"] = recognition
@@ -127,7 +127,7 @@ def sign_params(token: str, *, timestamp: str | None = None, nonce: str | None =
 def seal_push(
     xml: str, crypto: SafeModeCrypto, *, account: str, params: dict[str, str]
 ) -> tuple[str, dict[str, str]]:
-    """Encrypt a push as WeChat does in safe mode; return the body and the query with msg_signature."""
+    """Encrypt a push as WeChat does in safe mode, and return the body and the query with msg_signature."""
     encrypt = crypto.encrypt_value(xml)
     body = f"<xml><ToUserName>{escape_cdata(account)}</ToUserName><Encrypt>{escape_cdata(encrypt)}</Encrypt></xml>"
     msg_signature = compute_signature(crypto.token, params["timestamp"], params["nonce"], encrypt)
@@ -135,7 +135,7 @@ def seal_push(
 
 
 def parse_reply(xml: str) -> ReplyMessage:
-    """Parse a passive text reply; raise InvalidReply when it is not one."""
+    """Parse a passive text reply, and raise InvalidReply when it is not one."""
     try:
         root = ElementTree.fromstring(xml)
     except ElementTree.ParseError as exc:
@@ -206,7 +206,7 @@ class WeChatUser:
         )
 
     async def send_text(self, text: str) -> str | None:
-        """Send a text message; return the reply text, or None when the server answered `success`."""
+        """Send a text message, and return the reply text or None when the server responded `success`."""
         return await self.send_xml(
             build_text_push(**self._sender_fields(), content=text, msg_id=next(self._msg_ids))
         )
@@ -267,7 +267,7 @@ class WeChatUser:
 
 
 class UsageError(SimulatorError):
-    """A simulator command was mistyped; the message says how to type it."""
+    """A simulator command is invalid. The message shows the correct form."""
 
 
 COMMANDS_HELP = """\

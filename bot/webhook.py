@@ -1,7 +1,7 @@
 """The HTTP routes WeChat calls: URL verification, pushes, and a health check.
 
 A push is checked in this order, so that forged or oversized requests are rejected before any XML
-parser sees them:
+parser reads them:
 
 1. parameters present and signature valid (plain mode: `signature` over the URL; safe mode:
    `encrypt_type=aes` and `msg_signature` over the body's `Encrypt`, plus `signature` when sent), else 403;
@@ -36,20 +36,23 @@ from bot.push import Push
 from bot.wechat import MalformedPush, UnsupportedPush, contains_doctype, parse_push, render_text_reply
 
 MAX_BODY_BYTES = 64 * 1024
-"""Largest push body accepted; WeChat's pushes are a few KiB at most."""
+"""Maximum push body size in bytes. WeChat's pushes are a few KiB."""
 
 MAX_REPLY_BYTES = 2000
-"""Reply size in UTF-8 bytes above which a warning is logged; WeChat's limit is reported near 2,048."""
+"""Reply size in UTF-8 bytes above which a warning is logged.
+
+WeChat does not document the limit; community reports put it near 2,048 bytes.
+"""
 
 SUCCESS = "success"
-"""The body that tells WeChat the push was received and needs no reply."""
+"""The response body that acknowledges a push without sending the user a reply."""
 
 
 class ChatHandler(Protocol):
     """The chat service as the webhook uses it."""
 
     async def handle(self, push: Push) -> str | None:
-        """Return the reply text to `push`, or None to answer `success`."""
+        """Return the reply text to `push`, or None to respond with `success`."""
 
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
@@ -58,7 +61,7 @@ CRYPTO_KEY = web.AppKey("crypto", SafeModeCrypto)
 
 
 def build_webhook_app(settings: Settings) -> web.Application:
-    """Create the application with the routes and settings; SERVICE_KEY must be set before it serves."""
+    """Create the application with the routes and settings. Set SERVICE_KEY before it serves requests."""
     app = web.Application()
     app[SETTINGS_KEY] = settings
     if settings.safe_mode:
@@ -77,7 +80,7 @@ def create_webhook_app(settings: Settings, service: ChatHandler) -> web.Applicat
 
 
 def create_crypto(settings: Settings) -> SafeModeCrypto:
-    """Create the safe-mode cipher from the settings; they must be in safe mode."""
+    """Create the safe-mode cipher from settings that are in safe mode."""
     if settings.encoding_aes_key is None or settings.app_id is None:
         raise ValueError("safe mode needs WECHAT_ENCODING_AES_KEY and WECHAT_APP_ID")
     previous = settings.previous_encoding_aes_key
@@ -94,7 +97,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def verify_url(request: web.Request) -> web.Response:
-    """Answer WeChat's server verification by echoing `echostr` when the signature is valid."""
+    """Respond to WeChat's server verification by echoing `echostr` when the signature is valid."""
     settings = request.app[SETTINGS_KEY]
     names = ("signature", "timestamp", "nonce", "echostr")
     values = [request.query.get(name, "") for name in names]
@@ -113,7 +116,7 @@ async def verify_url(request: web.Request) -> web.Response:
 
 @dataclass
 class _PushRecord:
-    """What the one log line of a push reports; no personal data."""
+    """Fields of the one log line per push, none of them personal data."""
 
     started: float = field(default_factory=time.perf_counter)
     openid_hash: str = "-"
@@ -136,7 +139,7 @@ class _Rejected(Exception):
 
 
 async def receive_push(request: web.Request) -> web.Response:
-    """Check, decrypt and parse a push, pass it to the chat service and answer with its reply."""
+    """Check, decrypt and parse a push, pass it to the chat service and respond with its reply."""
     record = _PushRecord()
     try:
         response = await _handle_push(request, record)
@@ -235,7 +238,7 @@ def _check_timestamp(timestamp: str, window_s: int) -> None:
 
 
 async def _read_body(request: web.Request) -> bytes:
-    """Read the body, but never more than MAX_BODY_BYTES + 1 bytes; raise _Rejected(413) when larger."""
+    """Read at most MAX_BODY_BYTES + 1 bytes of the body, and raise _Rejected(413) when it is larger."""
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise _Rejected(413, f"body is larger than {MAX_BODY_BYTES} bytes")
     body = bytearray()

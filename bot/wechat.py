@@ -1,7 +1,7 @@
 """WeChat push XML: parsing it into our `Push` and rendering the passive text reply.
 
 wechatpy's `parse_message` does the parsing and picks the message class. Its objects are untyped, so
-they stop here and the rest of the service sees only `Push`.
+they stop here and the rest of the service receives only `Push`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from wechatpy import parse_message
 from bot.push import Push
 
 MESSAGE_KINDS = frozenset({"text", "voice", "image", "video", "shortvideo", "location", "link"})
-"""Message types passed on to the chat service besides events; any other type is unsupported."""
+"""Message types passed on to the chat service besides events. Any other type is unsupported."""
 
 _ILLEGAL_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _DOCTYPE_OR_ENTITY = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -39,7 +39,7 @@ class UnsupportedPush(WeChatError):
 
 
 def strip_illegal_chars(text: str) -> str:
-    """Remove the characters XML 1.0 forbids (C0 controls except tab, CR and LF; U+FFFE; U+FFFF)."""
+    """Remove the characters XML 1.0 forbids: C0 controls other than tab, LF and CR, and U+FFFE and U+FFFF."""
     return _ILLEGAL_XML_CHARS.sub("", text)
 
 
@@ -62,7 +62,7 @@ def parse_push(xml: str) -> Push:
     if message is None:
         raise MalformedPush("push body is empty")
 
-    # wechatpy keeps the parsed fields in `_data`; unknown event types have no typed accessors.
+    # wechatpy keeps the parsed fields in `_data`, and unknown event types have no typed accessors.
     fields: dict[str, Any] = message._data
     kind = _required_string(fields, "MsgType").lower()
     if kind != "event" and kind not in MESSAGE_KINDS:

@@ -55,7 +55,9 @@ def test_safe_mode_settings() -> None:
 
 def test_postgres_url_and_redis_url() -> None:
     settings = Settings.from_env(
-        plain_env(DATABASE_URL="postgresql://jiedui:pw@127.0.0.1/jiedui", REDIS_URL="redis://:pw@127.0.0.1:6379/0")
+        plain_env(
+            DATABASE_URL="postgresql://jiedui:pw@127.0.0.1/jiedui", REDIS_URL="redis://:pw@127.0.0.1:6379/0"
+        )
     )
 
     assert settings.database_kind == "postgresql"
@@ -72,7 +74,10 @@ def test_postgres_url_and_redis_url() -> None:
         ({"WECHAT_APP_ID": "wx 123"}, "WECHAT_APP_ID"),
         ({"WECHAT_APP_SECRET": "s3cret"}, "WECHAT_APP_ID"),
         (plain_env(WECHAT_APP_ID=APP_ID, WECHAT_ENCODING_AES_KEY=AES_KEY[:-1]), "WECHAT_ENCODING_AES_KEY"),
-        (plain_env(WECHAT_APP_ID=APP_ID, WECHAT_ENCODING_AES_KEY=AES_KEY[:-1] + "="), "WECHAT_ENCODING_AES_KEY"),
+        (
+            plain_env(WECHAT_APP_ID=APP_ID, WECHAT_ENCODING_AES_KEY=AES_KEY[:-1] + "="),
+            "WECHAT_ENCODING_AES_KEY",
+        ),
         (plain_env(WECHAT_ENCODING_AES_KEY=AES_KEY), "WECHAT_APP_ID"),
         ({"WECHAT_APP_ID": APP_ID, "WECHAT_ENCODING_AES_KEY": AES_KEY}, "WECHAT_TOKEN"),
         (safe_env(WECHAT_ENCODING_AES_KEY_PREVIOUS="short"), "WECHAT_ENCODING_AES_KEY_PREVIOUS"),

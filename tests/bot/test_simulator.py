@@ -1,4 +1,4 @@
-"""The simulated WeChat user against the real webhook app, and against servers that answer wrongly."""
+"""The simulated WeChat user against the real webhook app, and against servers that respond wrongly."""
 
 from __future__ import annotations
 
@@ -32,7 +32,13 @@ def test_built_push_parses_back() -> None:
 
     push = parse_push(xml)
 
-    assert (push.openid, push.account, push.kind, push.text, push.msg_id) == (OPENID, "gh_x", "text", "a]]>b", 5)
+    assert (push.openid, push.account, push.kind, push.text, push.msg_id) == (
+        OPENID,
+        "gh_x",
+        "text",
+        "a]]>b",
+        5,
+    )
 
 
 def test_voice_push_without_recognition_has_no_element() -> None:
@@ -103,12 +109,18 @@ def _reply_app(body: str) -> web.Application:
     "body",
     [
         "<xml><broken>",
-        f"<xml><ToUserName>{OPENID}</ToUserName><FromUserName>gh_other</FromUserName>"
-        "<CreateTime>1</CreateTime><MsgType>text</MsgType><Content>x</Content></xml>",
-        "<xml><ToUserName>gh_jiedui_sim</ToUserName><FromUserName>o-sim-cadre-0001</FromUserName>"
-        "<CreateTime>1</CreateTime><MsgType>text</MsgType><Content>x</Content></xml>",
-        f"<xml><ToUserName>{OPENID}</ToUserName><FromUserName>gh_jiedui_sim</FromUserName>"
-        "<CreateTime>1</CreateTime><MsgType>text</MsgType><Content></Content></xml>",
+        (
+            f"<xml><ToUserName>{OPENID}</ToUserName><FromUserName>gh_other</FromUserName>"
+            "<CreateTime>1</CreateTime><MsgType>text</MsgType><Content>x</Content></xml>"
+        ),
+        (
+            "<xml><ToUserName>gh_jiedui_sim</ToUserName><FromUserName>o-sim-cadre-0001</FromUserName>"
+            "<CreateTime>1</CreateTime><MsgType>text</MsgType><Content>x</Content></xml>"
+        ),
+        (
+            f"<xml><ToUserName>{OPENID}</ToUserName><FromUserName>gh_jiedui_sim</FromUserName>"
+            "<CreateTime>1</CreateTime><MsgType>text</MsgType><Content></Content></xml>"
+        ),
     ],
 )
 async def test_wrong_reply_raises_invalid_reply(aiohttp_client: ClientFactory, body: str) -> None:

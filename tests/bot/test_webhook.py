@@ -21,8 +21,12 @@ def _text_body(content: str = "你好", msg_id: int = 1001) -> bytes:
     ).encode("utf-8")
 
 
-async def _post(client: TestClient[Any, Any], body: bytes, params: dict[str, str] | None = None) -> tuple[int, str]:
-    async with client.post("/wechat", params=params if params is not None else sign_params(TOKEN), data=body) as response:
+async def _post(
+    client: TestClient[Any, Any], body: bytes, params: dict[str, str] | None = None
+) -> tuple[int, str]:
+    async with client.post(
+        "/wechat", params=params if params is not None else sign_params(TOKEN), data=body
+    ) as response:
         return response.status, await response.text()
 
 
@@ -66,7 +70,12 @@ async def test_text_round_trip(plain_user: WeChatUser, service: FakeService) -> 
     assert plain_user.last_reply.from_user == plain_user.account
     assert len(service.pushes) == 1
     push = service.pushes[0]
-    assert (push.openid, push.account, push.kind, push.text) == (OPENID, plain_user.account, "text", "我要提交结对")
+    assert (push.openid, push.account, push.kind, push.text) == (
+        OPENID,
+        plain_user.account,
+        "text",
+        "我要提交结对",
+    )
 
 
 async def test_reply_escapes_and_strips(plain_user: WeChatUser, service: FakeService) -> None:
@@ -77,17 +86,22 @@ async def test_reply_escapes_and_strips(plain_user: WeChatUser, service: FakeSer
     assert reply == "名单]]>已收到。"
 
 
-async def test_inbound_control_chars_stripped(plain_client: TestClient[Any, Any], service: FakeService) -> None:
+async def test_inbound_control_chars_stripped(
+    plain_client: TestClient[Any, Any], service: FakeService
+) -> None:
     status, _ = await _post(plain_client, _text_body("张\x01三\x0b"))
 
     assert status == 200
     assert service.pushes[0].text == "张三"
 
 
-async def test_no_reply_answers_success(plain_user: WeChatUser, service: FakeService) -> None:
-    status, body = await _post(plain_user.client, build_event_push(
-        openid=OPENID, account="gh_test", event="unsubscribe", create_time=int(time.time())
-    ).encode())
+async def test_no_reply_answers_success(plain_client: TestClient[Any, Any], service: FakeService) -> None:
+    status, body = await _post(
+        plain_client,
+        build_event_push(
+            openid=OPENID, account="gh_test", event="unsubscribe", create_time=int(time.time())
+        ).encode(),
+    )
 
     assert (status, body) == (200, "success")
     assert service.pushes[0].event == "unsubscribe"
@@ -255,9 +269,7 @@ async def test_invalid_utf8_rejected(plain_client: TestClient[Any, Any], service
     assert service.pushes == []
 
 
-async def test_log_line_hides_personal_data(
-    plain_user: WeChatUser, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_log_line_hides_personal_data(plain_user: WeChatUser, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.DEBUG):
         await plain_user.send_text("13800138000 张三")
 

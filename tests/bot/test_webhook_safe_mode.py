@@ -21,10 +21,14 @@ def _crypto(aes_key: str = AES_KEY, app_id: str = APP_ID) -> SafeModeCrypto:
     return SafeModeCrypto(token=TOKEN, aes_key=aes_key, app_id=app_id)
 
 
-def _sealed(content: str = "你好", crypto: SafeModeCrypto | None = None, **param_overrides: str) -> tuple[str, dict[str, str]]:
-    xml = build_text_push(openid=OPENID, account=ACCOUNT, content=content, msg_id=77, create_time=int(time.time()))
+def _sealed(
+    content: str = "你好", crypto: SafeModeCrypto | None = None, overrides: dict[str, str] | None = None
+) -> tuple[str, dict[str, str]]:
+    xml = build_text_push(
+        openid=OPENID, account=ACCOUNT, content=content, msg_id=77, create_time=int(time.time())
+    )
     body, params = seal_push(xml, crypto or _crypto(), account=ACCOUNT, params=sign_params(TOKEN))
-    return body, {**params, **param_overrides}
+    return body, {**params, **(overrides or {})}
 
 
 async def _post(client: TestClient[Any, Any], body: str | bytes, params: dict[str, str]) -> tuple[int, str]:
@@ -80,7 +84,7 @@ async def test_url_signature_is_optional(safe_client: TestClient[Any, Any], serv
 async def test_bad_parameters_rejected(
     safe_client: TestClient[Any, Any], service: FakeService, overrides: dict[str, str]
 ) -> None:
-    body, params = _sealed(**overrides)
+    body, params = _sealed(overrides=overrides)
 
     status, _ = await _post(safe_client, body, params)
 
@@ -185,7 +189,9 @@ async def test_wrong_app_id_answers_success(safe_client: TestClient[Any, Any], s
     assert service.pushes == []
 
 
-async def test_control_chars_in_plaintext_stripped(safe_client: TestClient[Any, Any], service: FakeService) -> None:
+async def test_control_chars_in_plaintext_stripped(
+    safe_client: TestClient[Any, Any], service: FakeService
+) -> None:
     body, params = _sealed("张\x02三")
 
     status, _ = await _post(safe_client, body, params)
@@ -194,7 +200,9 @@ async def test_control_chars_in_plaintext_stripped(safe_client: TestClient[Any, 
     assert service.pushes[0].text == "张三"
 
 
-async def test_msg_signature_over_other_encrypt(safe_client: TestClient[Any, Any], service: FakeService) -> None:
+async def test_msg_signature_over_other_encrypt(
+    safe_client: TestClient[Any, Any], service: FakeService
+) -> None:
     body, params = _sealed("原文")
     other_body, _ = _sealed("篡改")
     other_encrypt = other_body.split("<Encrypt><![CDATA[")[1].split("]]>")[0]

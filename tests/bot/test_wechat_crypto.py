@@ -35,7 +35,10 @@ def _random_aes_key() -> str:
 
 def test_signature_pinned_value() -> None:
     # sha1("1234561700000000jiedui-dev-token"): the three values sorted as strings, then joined.
-    assert compute_signature("jiedui-dev-token", "1700000000", "123456") == "475ebae800b4f1ecfef6ba1b07d265691e4b4c79"
+    assert (
+        compute_signature("jiedui-dev-token", "1700000000", "123456")
+        == "475ebae800b4f1ecfef6ba1b07d265691e4b4c79"
+    )
 
 
 def test_signature_ignores_argument_order() -> None:
@@ -46,7 +49,9 @@ def test_check_signature_accepts_valid() -> None:
     check_signature(TOKEN, compute_signature(TOKEN, "1700000000", "42"), "1700000000", "42")
 
 
-@pytest.mark.parametrize("signature", ["0" * 40, "", "签名不对", compute_signature("otherToken", "1700000000", "42")])
+@pytest.mark.parametrize(
+    "signature", ["0" * 40, "", "签名不对", compute_signature("otherToken", "1700000000", "42")]
+)
 def test_check_signature_rejects_invalid(signature: str) -> None:
     with pytest.raises(InvalidSignature):
         check_signature(TOKEN, signature, "1700000000", "42")
@@ -117,7 +122,7 @@ def test_tampered_msg_signature_rejected() -> None:
 
 def test_wrong_key_raises_decryption_failed() -> None:
     # A wrong key fails in wechatpy as UnicodeDecodeError, struct.error or a wrong AppID, depending
-    # on the garbage it decrypts; many keys make every path likely to be taken.
+    # on the garbage it decrypts. Trying many keys makes it likely that every path is taken.
     encrypt = _crypto().encrypt_value(PUSH_XML)
     signature = compute_signature(TOKEN, "1700000000", "42", encrypt)
 

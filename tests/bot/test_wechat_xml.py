@@ -1,4 +1,4 @@
-"""Push XML into `Push`, and the passive text reply, with the samples WeChat's documentation shows."""
+"""Push XML into `Push`, and the passive text reply, with pushes in WeChat's documented format."""
 
 from __future__ import annotations
 
@@ -85,7 +85,10 @@ def test_clean_recognition(recognition: str | None, text: str | None) -> None:
 
 def test_voice_push_uses_recognition() -> None:
     push = parse_push(
-        _push("voice", "<MediaId><![CDATA[m1]]></MediaId><Recognition><![CDATA[北京大学。]]></Recognition><MsgId>7</MsgId>")
+        _push(
+            "voice",
+            "<MediaId><![CDATA[m1]]></MediaId><Recognition><![CDATA[北京大学。]]></Recognition><MsgId>7</MsgId>",
+        )
     )
 
     assert push.kind == "voice"
@@ -93,7 +96,9 @@ def test_voice_push_uses_recognition() -> None:
     assert push.msg_id == 7
 
 
-@pytest.mark.parametrize("recognition", ["", "<Recognition><![CDATA[]]></Recognition>", "<Recognition></Recognition>"])
+@pytest.mark.parametrize(
+    "recognition", ["", "<Recognition><![CDATA[]]></Recognition>", "<Recognition></Recognition>"]
+)
 def test_voice_push_without_recognition(recognition: str) -> None:
     push = parse_push(_push("voice", f"<MediaId><![CDATA[m1]]></MediaId>{recognition}<MsgId>7</MsgId>"))
 
@@ -107,8 +112,14 @@ def test_voice_push_without_recognition(recognition: str) -> None:
         ("image", "<PicUrl><![CDATA[http://127.0.0.1/a.jpg]]></PicUrl><MediaId><![CDATA[m]]></MediaId>"),
         ("video", "<MediaId><![CDATA[m]]></MediaId><ThumbMediaId><![CDATA[t]]></ThumbMediaId>"),
         ("shortvideo", "<MediaId><![CDATA[m]]></MediaId><ThumbMediaId><![CDATA[t]]></ThumbMediaId>"),
-        ("location", "<Location_X>39.9</Location_X><Location_Y>116.3</Location_Y><Scale>15</Scale><Label>x</Label>"),
-        ("link", "<Title><![CDATA[t]]></Title><Description><![CDATA[d]]></Description><Url><![CDATA[u]]></Url>"),
+        (
+            "location",
+            "<Location_X>39.9</Location_X><Location_Y>116.3</Location_Y><Scale>15</Scale><Label>x</Label>",
+        ),
+        (
+            "link",
+            "<Title><![CDATA[t]]></Title><Description><![CDATA[d]]></Description><Url><![CDATA[u]]></Url>",
+        ),
     ],
 )
 def test_media_push_has_kind_and_no_text(msg_type: str, fields: str) -> None:
@@ -129,8 +140,13 @@ def test_media_push_has_kind_and_no_text(msg_type: str, fields: str) -> None:
         (_event("CLICK", "SUBMIT_PAIRING"), "click", "SUBMIT_PAIRING"),
         (_event("VIEW", "http://127.0.0.1/page"), "view", "http://127.0.0.1/page"),
         (_event("SCAN", "123", "<Ticket><![CDATA[t]]></Ticket>"), "scan", "123"),
-        (_event("subscribe_msg_popup_event", extra="<SubscribeMsgPopupEvent><List/></SubscribeMsgPopupEvent>"),
-         "subscribe_msg_popup_event", None),
+        (
+            _event(
+                "subscribe_msg_popup_event", extra="<SubscribeMsgPopupEvent><List/></SubscribeMsgPopupEvent>"
+            ),
+            "subscribe_msg_popup_event",
+            None,
+        ),
     ],
 )
 def test_event_push(xml: str, event: str, event_key: str | None) -> None:
@@ -145,7 +161,9 @@ def test_event_push(xml: str, event: str, event_key: str | None) -> None:
 
 
 def test_template_job_finished_keeps_msg_id() -> None:
-    push = parse_push(_event("TEMPLATESENDJOBFINISH", extra="<MsgID>200163836</MsgID><Status><![CDATA[success]]></Status>"))
+    push = parse_push(
+        _event("TEMPLATESENDJOBFINISH", extra="<MsgID>200163836</MsgID><Status><![CDATA[success]]></Status>")
+    )
 
     assert push.event == "templatesendjobfinish"
     assert push.msg_id == 200163836
