@@ -1,0 +1,115 @@
+"""The whole service assembled for tests: real database, real session store, real webhook app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.config import Settings
+from bot.service import ChatService, build_service
+from bot.simulator import WeChatUser
+from bot.webhook import create_webhook_app
+from dialogs.paging import utf8_len
+from store.db import Database, upgrade
+from store.sessions.base import SessionStore
+from store.sessions.memory import MemorySessionStore
+from store.sessions.redis import RedisSessionStore
+from store.universities import ensure_loaded
+
+TOKEN = "jieduiTestToken42"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+APP_ID = "wx0123456789abcdef"
+EXAMPLE_SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "submission.txt"
+
+
+@dataclass
+class Stack:
+    """A running service and what it is made of."""
+
+    settings: Settings
+    database: Database
+    sessions: SessionStore
+    service: ChatService
+    client: TestClient[Any, Any]
+
+    def cadre(self, openid: str = "o-cadre-0001") -> Cadre:
+        """Return a simulated cadre who talks to this service."""
+        aes_key = self.settings.encoding_aes_key
+        user = WeChatUser(
+            self.client,
+            "/wechat",
+            token=self.settings.token.get(),
+            aes_key=aes_key.get() if aes_key else None,
+            app_id=self.settings.app_id if aes_key else None,
+            openid=openid,
+        )
+        return Cadre(user)
+
+
+class Cadre:
+    """A simulated cadre; every reply is checked for the passive-reply rules on the way."""
+
+    def __init__(self, user: WeChatUser) -> None:
+        self.user = user
+        self.replies: list[str] = []
+
+    def _check(self, reply: str | None) -> str:
+        assert reply is not None, "expected a text reply, got success"
+        assert reply.strip(), "empty reply"
+        assert utf8_len(reply) <= 2000, f"reply of {utf8_len(reply)} bytes"
+        self.replies.append(reply)
+        return reply
+
+    async def say(self, text: str) -> str:
+        return self._check(await self.user.send_text(text))
+
+    async def run(self, lines: list[str]) -> str:
+        reply = ""
+        for line in lines:
+            reply = await self.say(line)
+        return reply
+
+    async def click(self, key: str) -> str:
+        return self._check(await self.user.click(key))
+
+
+def example_lines() -> list[str]:
+    """Return the lines of the example submission script (two students)."""
+    return [line for line in EXAMPLE_SCRIPT.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+async def open_stack(
+    database_url: str,
+    sessions: SessionStore,
+    *,
+    env: Mapping[str, str] | None = None,
+) -> AsyncIterator[Stack]:
+    """Migrate and fill a fresh database, build the service on it and serve it on 127.0.0.1."""
+    settings = Settings.from_env({"WECHAT_TOKEN": TOKEN, "DATABASE_URL": database_url, **(env or {})})
+    await upgrade(settings.database_url.get())
+    database = Database(settings.database_url.get())
+    await ensure_loaded(database)
+    service = await build_service(settings, database, sessions)
+    app = create_webhook_app(settings, service)
+    client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1"))
+    await client.start_server()
+    try:
+        yield Stack(settings, database, sessions, service, client)
+    finally:
+        await client.close()
+        await sessions.close()
+        await database.dispose()
+
+
+def memory_sessions(session_ttl_s: int = 7 * 24 * 3600) -> MemorySessionStore:
+    """Return an in-process session store."""
+    return MemorySessionStore(session_ttl_s=session_ttl_s)
+
+
+def redis_sessions(url: str, prefix: str, session_ttl_s: int = 7 * 24 * 3600) -> RedisSessionStore:
+    """Return a Redis session store whose keys all start with `prefix`."""
+    return RedisSessionStore.from_url(url, prefix=prefix, session_ttl_s=session_ttl_s)
