@@ -94,7 +94,7 @@ async def test_condition_skips_group_and_completes() -> None:
     engine, state = started()
     for answer in ("上海", "跳过", "是", "确认"):
         await reply(engine, state, answer)
-    text, status = await reply(engine, state, "默认")
+    _, status = await reply(engine, state, "默认")
     assert status == "complete"
     assert state["answers"]["has_pets"] is False
     assert "pets" not in state["answers"]
