@@ -32,6 +32,7 @@ from dialogs.walk import (
     group_meta,
     header_for,
     is_locked,
+    kept_value,
     iter_nodes,
     locate,
     prune,
@@ -198,9 +199,10 @@ class Engine:
                 return self._retry(state, position, texts.NOT_OPTIONAL.format(label=field_.label))
             return await self._accept(state, position, None, checker)
         if kind is Command.KEEP:
-            if field_.key not in scope:
+            keep, value = kept_value(field_, scope)
+            if not keep:
                 return self._retry(state, position, texts.NOTHING_TO_KEEP)
-            return await self._accept(state, position, scope[field_.key], checker)
+            return await self._accept(state, position, value, checker)
         if kind is Command.DEFAULT:
             if field_.default is None:
                 return self._retry(state, position, texts.NO_DEFAULT)

@@ -14,13 +14,18 @@ from dialogs.walk import (
     ItemSummary,
     PageSummary,
     is_locked,
+    kept_value,
     summary_entries,
 )
 
 
 def show_value(field: Field, scope: Mapping[str, Any]) -> str:
     """Return a field's answer as the user reads it."""
-    value = scope.get(field.key)
+    return display(field, scope.get(field.key))
+
+
+def display(field: Field, value: Any) -> str:
+    """Return a value of `field` as the user reads it; None means the optional field was skipped."""
     if value is None:
         return texts.SKIPPED_VALUE
     return field.type.display(value)
@@ -33,8 +38,9 @@ def ask(position: Ask, *, current: bool = False) -> str:
     hint = field.type.hint()
     if hint:
         lines.append(hint)
-    if current and field.key in scope:
-        lines.append(texts.KEEP_LINE.format(value=show_value(field, scope)))
+    keep, value = kept_value(field, scope)
+    if keep and (current or field.key not in scope):
+        lines.append(texts.KEEP_LINE.format(value=display(field, value)))
     elif field.default is not None:
         lines.append(texts.DEFAULT_LINE.format(value=field.type.display(field.default)))
     if field.optional:

@@ -21,6 +21,8 @@ GROUPS_KEY = "_groups"
 CONFIRMED_KEY = "_confirmed"
 DONE_KEY = "_done"
 EDITING_KEY = "_editing"
+PREFILL_KEY = "_prefill"
+"""Scope key of earlier answers offered with 「不变」 while the field is asked again (an update)."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,16 @@ def group_meta(scope: Answers, group: Group) -> dict[str, bool]:
     """Return the group's flags in `scope`: `closed` (left through its done word) and `menu` (show the menu)."""
     metas = scope.setdefault(GROUPS_KEY, {})
     return metas.setdefault(group.key, {"closed": False, "menu": False})  # type: ignore[no-any-return]
+
+
+def kept_value(field: Field, scope: Mapping[str, Any]) -> tuple[bool, Any]:
+    """Return (True, value) when 「不变」 can keep a value: the current answer or a prefilled one."""
+    if field.key in scope:
+        return True, scope[field.key]
+    prefill = scope.get(PREFILL_KEY) or {}
+    if field.key in prefill:
+        return True, prefill[field.key]
+    return False, None
 
 
 def is_locked(field: Field, scope: Mapping[str, Any]) -> bool:

@@ -131,3 +131,11 @@ async def test_invalid_answer_repeats_question_with_reason() -> None:
     assert "你成年了吗" in text
     assert text.index("你成年了吗") > 0
     assert "adult" not in state["answers"]
+
+
+async def test_prefilled_answer_kept_with_keep_word() -> None:
+    engine, state = started({"city": "北京", "_locked": ["city"], "_prefill": {"nickname": "小明"}})
+    assert "当前答案：小明（回复「不变」保留）" in engine.prompt(state)
+    text, _ = await reply(engine, state, "不变")
+    assert state["answers"]["nickname"] == "小明"
+    assert "你成年了吗" in text
