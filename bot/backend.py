@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.submission import pairing_submission
-from dialogs.conversation import BackendUnavailable, CadreInfo, PairingLine, SubmitReport
+from dialogs.conversation import BackendUnavailable, CadreInfo, SubmitReport
+from dialogs.my_pairings import PairingLine
 from dialogs.parsing import Catalogue
 from dialogs.spec import Answers
 from dialogs.universities import UniversityCatalogue
@@ -93,7 +94,7 @@ class StoreBackend:
             return []
         summaries = await self._guard(self.pairings.list_for_cadre(profile.id))
         return [
-            PairingLine(s.student_name, s.major, s.offer_status, s.updated_at.date().isoformat())
+            PairingLine(s.student_id, s.student_name, s.major, s.offer_status, s.updated_at.date().isoformat())
             for s in summaries
         ]
 

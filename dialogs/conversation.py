@@ -19,10 +19,12 @@ from dialogs import replies
 from dialogs.commands import Command, normalize, parse_command
 from dialogs.engine import Checker, Engine, Outcome, new_state
 from dialogs.fields import Mobile
+from dialogs.my_pairings import MyPairings, StudentsBackend
 from dialogs.paging import paginate
 from dialogs.pairing import DIALOGS, PAIRING, REGISTRATION, student_names
 from dialogs.parsing import Catalogue, ParseContext
 from dialogs.spec import Answers
+from dialogs.updates import QUICK, UPDATE
 
 RESUME_AFTER_S = 3600
 """Idle time after which a returning user is first shown where they were."""
@@ -59,16 +61,6 @@ class CadreInfo:
 
 
 @dataclass(frozen=True)
-class PairingLine:
-    """One student in 「我的结对」."""
-
-    name: str
-    major: str
-    offer_status: str
-    updated_on: str
-
-
-@dataclass(frozen=True)
 class SubmitReport:
     """What a submission did: the names saved, or the student phones already taken by other pairings."""
 
@@ -77,7 +69,7 @@ class SubmitReport:
     repeated: bool = False
 
 
-class Backend(Checker, Protocol):
+class Backend(Checker, StudentsBackend, Protocol):
     """Everything the conversation needs from the database."""
 
     def catalogue(self) -> Catalogue:
@@ -91,9 +83,6 @@ class Backend(Checker, Protocol):
 
     async def submit_pairing(self, openid: str, answers: Answers, context: Mapping[str, Any]) -> SubmitReport:
         """Store a complete pairing draft in one transaction."""
-
-    async def list_pairings(self, openid: str) -> list[PairingLine]:
-        """List the students paired with the cadre bound to `openid`."""
 
 
 @dataclass
@@ -123,7 +112,9 @@ class Conversation:
         self.clock = clock
         self.session_ttl_s = session_ttl_s
         self.resume_after_s = resume_after_s
-        self.engines = {key: Engine(dialog) for key, dialog in DIALOGS.items()}
+        dialogs = {**DIALOGS, UPDATE.key: UPDATE, QUICK.key: QUICK}
+        self.engines = {key: Engine(dialog) for key, dialog in dialogs.items()}
+        self.pairings = MyPairings(backend, self.engines)
 
     async def handle(self, session: dict | None, expired: bool, openid: str, incoming: Incoming) -> Turn:
         """Apply one incoming message to the session and return the reply."""
@@ -136,12 +127,12 @@ class Conversation:
             reply = "\n\n".join([*notices, reply])
         return self._finish(session, reply)
 
-    def _finish(self, session: dict, reply: str, *, paged: bool = False) -> Turn:
-        if not paged:
+    def _finish(self, session: dict, reply: str) -> Turn:
+        if not session.pop("turned_page", False):
             pages = paginate(reply)
             reply, session["pages"] = pages[0], pages[1:]
         session["seen_at"] = self.clock()
-        if not session.get("dialog") and not session.get("pages"):
+        if not any(session.get(key) for key in ("dialog", "pages", "list", "pick")):
             return Turn(reply, None)
         return Turn(reply, session)
 
@@ -173,6 +164,7 @@ class Conversation:
         if not pages:
             return self._with_prompt(replies.NO_MORE_PAGES, session.get("dialog"))
         session["pages"] = pages[1:]
+        session["turned_page"] = True
         return str(pages[0])
 
     async def _subscribe(self, session: dict, openid: str) -> str:
@@ -198,7 +190,7 @@ class Conversation:
             return replies.RESUME.format(title=engine.dialog.title) + "\n\n" + engine.prompt(state)
         if incoming.kind == "click" and incoming.key != "HELP":
             if incoming.key == "MY_PAIRINGS":
-                return await self._list(openid) + "\n\n" + engine.prompt(state)
+                return await self._list(session, openid) + "\n\n" + engine.prompt(state)
             return replies.ALREADY_IN_DIALOG.format(title=engine.dialog.title) + "\n\n" + engine.prompt(state)
         outcome = await engine.handle(state, text, self._parse_context(), self.backend)
         return await self._after(session, openid, state, outcome)
@@ -212,6 +204,10 @@ class Conversation:
             return message
         if state["dialog"] == REGISTRATION.key:
             return await self._registered(session, openid, state, message)
+        if state["dialog"] == UPDATE.key:
+            return await self.pairings.finish_update(openid, state)
+        if state["dialog"] == QUICK.key:
+            return await self.pairings.finish_quick(openid, state)
         return await self._submit(session, openid, state, message)
 
     async def _registered(self, session: dict, openid: str, state: dict, message: str) -> str:
@@ -257,10 +253,18 @@ class Conversation:
                 outcome = await self.engines[REGISTRATION.key].handle(state, text, self._parse_context(), self.backend)
                 return await self._after(session, openid, state, outcome)
             return opening
+        picked = await self.pairings.pick(session, openid, text)
+        if picked is not None:
+            return picked
         if word in _START_WORDS:
             return await self._start_pairing(session, openid)
         if word in _LIST_WORDS:
-            return await self._list(openid)
+            return await self._list(session, openid)
+        listed = await self._listed_student(session, openid, text)
+        if listed is not None:
+            return listed
+        if self.pairings.is_quick(text):
+            return await self.pairings.quick(session, openid, text)
         if word in _HELP_WORDS:
             return replies.HELP + "\n\n" + replies.HOME_MENU
         return replies.UNKNOWN + "\n\n" + replies.HOME_MENU
@@ -281,14 +285,17 @@ class Conversation:
         context = {"phone": cadre.phone, "submission_key": secrets.token_hex(16)}
         return self._start(session, PAIRING.key, answers, context)
 
-    async def _list(self, openid: str) -> str:
-        lines = await self.backend.list_pairings(openid)
-        if not lines:
-            return replies.NO_PAIRINGS
-        rows = [replies.PAIRINGS_HEADER.format(count=len(lines))]
-        rows += [
-            f"{number}. {line.name} · {line.major} · {line.offer_status} · 更新于{line.updated_on}"
-            for number, line in enumerate(lines, 1)
-        ]
-        rows.append(replies.PAIRINGS_FOOTER)
-        return "\n".join(rows)
+    async def _list(self, session: dict, openid: str) -> str:
+        return await self.pairings.show_list(session, openid)
+
+    async def _listed_student(self, session: dict, openid: str, text: str) -> str | None:
+        """Act on 「N」, 「修改 N」 or 「删除 N」 after a list; None when `text` is none of these."""
+        word = normalize(text)
+        if word.isdigit() and len(word) <= 3:
+            return await self.pairings.details(session, openid, int(word))
+        command = parse_command(text)
+        if command is None or command.number is None:
+            return None
+        if command.command is Command.REMOVE:
+            return replies.DELETE_NOT_ALLOWED
+        return await self.pairings.start_update(session, openid, command.number)

@@ -79,7 +79,7 @@ def page_summary(position: PageSummary, root: Mapping[str, Any], context: Mappin
     entries = page_entries(position)
     lines = [position.header + f"请核对{position.page.title}："]
     lines += summary_lines(entries, root, context)
-    lines.append(texts.PAGE_SUMMARY_FOOTER)
+    lines.append(position.page.footer or texts.PAGE_SUMMARY_FOOTER)
     return "\n".join(lines)
 
 

@@ -47,6 +47,35 @@ SAVE_FAILED = "系统暂时无法保存，你填写的内容都已保留。请�
 
 NO_PAIRINGS = "你名下还没有结对学生。回复「提交结对」添加。"
 PAIRINGS_HEADER = "你名下共有{count}名结对学生："
-PAIRINGS_FOOTER = "学生的基本信息如有错误，请在填报周期内联系所在高校团委修改。"
+PAIRINGS_FOOTER = "回复序号查看详情，回复「修改 N」更新第N名学生的就业信息；也可以直接发送「张三 拿到offer 腾讯 后端开发 已签约」这样的一句话记录 offer。"
 
 BUSY = "系统繁忙，请稍后重发。"
+
+NO_SUCH_STUDENT = "没有第{number}名学生，请回复 1 到 {count} 之间的序号。"
+STUDENT_GONE = "没有找到这名学生，可能已被团委删除。回复「我的结对」查看最新名单。"
+DETAILS_TITLE = "的结对信息："
+DETAILS_FOOTER = (
+    "回复「修改 {number}」更新该生的岗位推荐和就业信息；回复「我的结对」返回列表。\n"
+    "基本信息不可修改，如有错误请在填报周期内联系所在高校团委。"
+)
+DELETE_NOT_ALLOWED = (
+    "已提交的结对学生不能自行删除。如该生已失去政策保障资格、无就业意向或信息有误，"
+    "请在填报周期内联系所在高校团委或上级团委从后台删除或修改。"
+)
+UPDATE_INTRO = (
+    "开始更新「{name}」的信息：依次核对岗位推荐情况和就业情况，每题回复「不变」可保留原答案。"
+    "基本信息已锁定，不可修改。修改在最后回复「确认」后才生效，中途回复「取消」不做任何修改。"
+)
+UPDATE_SAVED = "已保存「{name}」的修改，共{count}项变更。回复「我的结对」查看名单。"
+UPDATE_UNCHANGED = "「{name}」的信息没有变化，未做修改。"
+
+QUICK_INTRO = "好的，记录这条就业信息。"
+QUICK_NOT_UNDERSTOOD = "没能看懂这条就业信息。"
+QUICK_NO_STUDENT = "请写明是哪名学生：姓名或手机号。"
+QUICK_UNKNOWN_STUDENT = "你名下没有找到学生「{who}」。回复「我的结对」查看你名下的学生。"
+QUICK_PICK = "你名下有{count}名叫「{name}」的学生，请回复序号选择："
+QUICK_TOO_MANY = "「{name}」已有10份 offer，达到上限，未保存。请回复「我的结对」，用「修改 N」删除不需要的 offer 后再添加。"
+QUICK_ADDED = "已为「{name}」新增 offer（{company}）。"
+QUICK_UPDATED = "已更新「{name}」在{company}的 offer 信息。"
+QUICK_MOVED_FIRST = "{status}的 offer 已调整为 offer 1。"
+QUICK_JOINED = "已记录「{name}」入职{company}。"

@@ -75,6 +75,8 @@ class Page:
     nodes: tuple[Node, ...]
     confirm: bool = False
     when: Condition | None = None
+    footer: str = ""
+    """What the summary asks for, when 「确认」 does more than go to the next step."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,19 @@ class Dialog:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
+PREFILL_KEY = "_prefill"
+"""Scope key of earlier answers offered with 「不变」 while the fields are asked again (an update)."""
+
+
 def is_visible(node: Node, scope: Mapping[str, Any]) -> bool:
-    """Tell whether a node's condition holds on the answers of its scope."""
+    """Tell whether a node's condition holds on the answers of its scope.
+
+    Prefilled answers count until they are answered again, so an update keeps the groups and
+    conditional fields that the earlier answers opened.
+    """
     condition = getattr(node, "when", None)
-    return condition is None or bool(condition(scope))
+    if condition is None:
+        return True
+    prefill = scope.get(PREFILL_KEY)
+    view = {**prefill, **scope} if prefill else scope
+    return bool(condition(view))

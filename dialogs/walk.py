@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dialogs.spec import Answers, Field, Group, Info, Node, Page, is_visible
+from dialogs.spec import PREFILL_KEY, Answers, Field, Group, Info, Node, Page, is_visible
 
 Path = tuple[tuple[str, int], ...]
 """Where a scope lives: (group key, item index) pairs from the root answers down."""
@@ -21,8 +21,6 @@ GROUPS_KEY = "_groups"
 CONFIRMED_KEY = "_confirmed"
 DONE_KEY = "_done"
 EDITING_KEY = "_editing"
-PREFILL_KEY = "_prefill"
-"""Scope key of earlier answers offered with 「不变」 while the field is asked again (an update)."""
 
 
 @dataclass(frozen=True)

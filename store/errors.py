@@ -37,3 +37,27 @@ class DuplicateStudentPhone(StudentPhoneTaken):
         super().__init__(phones)
         message = f"{len(phones)} student phone number(s) appear on more than one student of the submission"
         self.args = (message,)
+
+
+class StudentNotFound(StoreError):
+    """The student is not paired with the cadre, or the pairing is in the recycle bin."""
+
+    def __init__(self, cadre_id: int, student_id: int) -> None:
+        super().__init__(
+            f"student {student_id} is not paired with cadre {cadre_id} or its pairing is deleted; "
+            "list the cadre's students with PairingRepository.list_for_cadre"
+        )
+        self.cadre_id = cadre_id
+        self.student_id = student_id
+
+
+class TooManyOffers(StoreError):
+    """Adding an offer would give the student more offers than the filing rules allow."""
+
+    def __init__(self, student_id: int, limit: int) -> None:
+        super().__init__(
+            f"student {student_id} would have more than {limit} offers; update a listed offer instead "
+            "of adding one"
+        )
+        self.student_id = student_id
+        self.limit = limit

@@ -272,3 +272,7 @@ class Pairing(Base):
     source: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now, server_default=func.now())
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+# Imported last so that the history model registers on Base.metadata, which Alembic compares.
+import store.models_history  # noqa: E402, F401  (side effect: table registration)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -147,3 +148,51 @@ class PairingSummary:
     offer_status: str
     source: str
     updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class StudentDetail:
+    """A student paired with a cadre, with every answer of the three pages.
+
+    `last_update` is the time of the latest employment history row, or `created_at` when the
+    employment data never changed after the student was stored.
+    """
+
+    student_id: int
+    university_code: str
+    university_name: str
+    source: str
+    record: StudentRecord
+    created_at: dt.datetime
+    last_update: dt.datetime
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One changed field of a student's employment data; the values are decoded JSON (see store.history)."""
+
+    id: int
+    student_id: int
+    changed_at: dt.datetime
+    author: str
+    author_cadre_id: int | None
+    field: str
+    old_value: Any
+    new_value: Any
+
+
+@dataclass(frozen=True)
+class OfferChange:
+    """What `record_offer` did with one offer.
+
+    `added` is False when the offer replaced a listed offer of the same company, which `previous`
+    then contains. `position` is the offer's 1-based place after the change. `moved_to_first` is True
+    when a signed offer was moved to position 1 from elsewhere. `changed_fields` counts the history
+    rows written, so 0 means the stored data already matched.
+    """
+
+    added: bool
+    position: int
+    moved_to_first: bool
+    previous: OfferRecord | None
+    changed_fields: int

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dialogs.conversation import CadreInfo, PairingLine, SubmitReport
+from dialogs.conversation import CadreInfo, SubmitReport
+from dialogs.my_pairings import PairingLine, QuickResult, StudentView
 from dialogs.spec import Answers
 from dialogs.universities import UniversityCatalogue
 
@@ -64,7 +66,66 @@ class FakeBackend:
 
     async def list_pairings(self, openid: str) -> list[PairingLine]:
         return [
-            PairingLine(student["name"], student["major"], "暂无offer", "2026-12-04")
-            for answers, _ in self.submitted
-            for student in answers["students"]
+            PairingLine(number, student["name"], student["major"], "暂无offer", "2026-12-04")
+            for number, student in enumerate(self.students(), 1)
         ]
+
+    def students(self) -> list[Answers]:
+        """Return every submitted student, in submission order."""
+        return [student for answers, _ in self.submitted for student in answers["students"]]
+
+    def _own(self, student_id: int) -> Answers | None:
+        students = self.students()
+        return students[student_id - 1] if 1 <= student_id <= len(students) else None
+
+    def _view(self, student_id: int, student: Answers) -> StudentView:
+        answers = {key: copy.deepcopy(value) for key, value in student.items() if not key.startswith("_")}
+        return StudentView(student_id, student["name"], student["major"], student["phone"], "北京大学", answers)
+
+    async def get_student(self, openid: str, student_id: int) -> StudentView | None:
+        student = self._own(student_id)
+        return None if student is None else self._view(student_id, student)
+
+    async def find_students(self, openid: str, *, name: str | None, phone: str | None) -> list[StudentView]:
+        return [
+            self._view(number, student)
+            for number, student in enumerate(self.students(), 1)
+            if (name and student["name"] == name) or (phone and student["phone"] == phone)
+        ]
+
+    async def update_student(self, openid: str, student_id: int, answers: Answers) -> int:
+        student = self._own(student_id)
+        assert student is not None
+        changed = 0
+        for key in set(answers) | set(student):
+            if key.startswith("_") or key in {"name", "gender", "phone", "department", "major"}:
+                continue
+            if answers.get(key) != student.get(key):
+                changed += 1
+                if key in answers:
+                    student[key] = copy.deepcopy(answers[key])
+                else:
+                    student.pop(key, None)
+        return changed
+
+    async def record_quick_update(self, openid: str, student_id: int, answers: Answers) -> QuickResult:
+        student = self._own(student_id)
+        assert student is not None
+        status = {"签约": "已签约", "拒绝": "已拒绝"}.get(answers["action"])
+        offers = student.setdefault("offers", [])
+        if answers["action"] == "入职":
+            student.update(final_employer=answers["company"], final_position=answers["position"])
+            return QuickResult()
+        match = next((offer for offer in offers if offer["company"] == answers["company"]), None)
+        if match is None and len(offers) >= 10:
+            return QuickResult(too_many=True)
+        offer = match or {"company": answers["company"], "branch_recommended": bool(answers.get("branch_recommended"))}
+        offer["position"] = answers["position"]
+        offer["status"] = {"option": status, "other": None} if status else answers["status"]
+        if match is None:
+            offers.append(offer)
+        student["has_offer"] = True
+        moved = offer["status"]["option"] == "已签约" and offers.index(offer) != 0
+        if moved:
+            offers.insert(0, offers.pop(offers.index(offer)))
+        return QuickResult(added=match is None, moved_first=moved)
