@@ -102,3 +102,65 @@ def pairing_submission(
         students=tuple(student_record(student) for student in answers.get("students", [])),
         submission_key=str(context["submission_key"]),
     )
+
+
+def _choice_answer(choice: ChoiceAnswer | None) -> dict[str, Any] | None:
+    if choice is None:
+        return None
+    return {"options": list(choice.options), "other": choice.other}
+
+
+def _status_answer(offer: OfferRecord) -> dict[str, Any]:
+    return {"option": offer.status, "other": offer.status_other}
+
+
+def student_answers(record: StudentRecord) -> dict[str, Any]:
+    """Rebuild the dialog answers of a stored student (the inverse of `student_record`)."""
+    answers: dict[str, Any] = {
+        "name": record.name,
+        "gender": record.gender,
+        "phone": record.phone,
+        "department": record.department,
+        "major": record.major,
+        "degree_level": record.degree_level,
+        "graduation_year": record.graduation_year,
+        "difficulty_types": _choice_answer(record.difficulty_types),
+        "policy_guaranteed": record.policy_guaranteed,
+        "job_seeking": record.job_seeking,
+        "intended_industry": record.intended_industry,
+        "intended_position": record.intended_position,
+        "intended_region": record.intended_region,
+        "branch_recommended": record.branch_recommended,
+        "support_measures": _choice_answer(record.support_measures),
+        "recommend_channels": _choice_answer(record.recommend_channels),
+        "postings_recommended": record.postings_recommended,
+        "has_offer": record.has_offer,
+    }
+    if record.branch_recommended:
+        answers.update(
+            branch_name=record.branch_name,
+            branch_secretary_name=record.branch_secretary_name,
+            branch_secretary_phone=record.branch_secretary_phone,
+            branch_recommend_forms=_choice_answer(record.branch_recommend_forms),
+        )
+    if record.postings_recommended:
+        answers["postings"] = [
+            {"employer": posting.employer, "position": posting.position, "location": posting.location}
+            for posting in record.postings
+        ]
+    if record.has_offer:
+        answers["offers"] = [
+            {
+                "company": offer.company,
+                "position": offer.position,
+                "branch_recommended": offer.branch_recommended,
+                "status": _status_answer(offer),
+            }
+            for offer in record.offers
+        ]
+        employment = record.final_employment
+        answers["final_employer"] = employment.employer if employment else None
+        if employment:
+            answers["final_position"] = employment.position
+            answers["final_start_date"] = employment.start_date.isoformat() if employment.start_date else None
+    return answers

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from dialogs import render, texts
+from dialogs import navigation, render, texts
 from dialogs.commands import Command, Parsed, parse_command
 from dialogs.fields import YesNo
 from dialogs.parsing import Invalid, NeedsOther, ParseContext
@@ -41,7 +41,7 @@ from dialogs.walk import (
 )
 
 Status = Literal["open", "complete", "cancelled", "ended"]
-MAX_HISTORY = 300
+_NOT_ANSWERS = (Command.ADD, Command.DONE, Command.SUBMIT, Command.CONFIRM, Command.EDIT, Command.REMOVE)
 _YES_NO = YesNo()
 
 
@@ -70,6 +70,7 @@ def new_state(dialog: Dialog, answers: Answers | None = None, context: Mapping[s
         "history": [],
         "pending_other": None,
         "confirm_cancel": False,
+        "redo": [],
     }
 
 
@@ -108,6 +109,11 @@ class Engine:
         command = parse_command(text)
         if state.get("confirm_cancel"):
             return self._confirm_cancel(state, text, command, context)
+        if state.get("confirm_remove"):
+            return self._confirm_remove(state, text, command, context)
+        pending_block = state.pop("pending_block", None)
+        if pending_block and command is not None and command.command is Command.CONFIRM:
+            return self._block(state, navigation.entry_path(pending_block), pending_block["scope"])
         if command is not None and command.command is Command.CANCEL:
             state["confirm_cancel"] = True
             return Outcome([texts.CONFIRM_CANCEL])
@@ -207,6 +213,8 @@ class Engine:
             if field_.default is None:
                 return self._retry(state, position, texts.NO_DEFAULT)
             return await self._accept(state, position, field_.default, checker)
+        if kind in _NOT_ANSWERS:
+            return self._retry(state, position, self._not_an_answer(state, position, text))
         if not text:
             return self._retry(state, position, texts.NO_HELP)
         result = field_.type.parse(text, context)
@@ -250,14 +258,51 @@ class Engine:
                 return self._retry(state, position, problem)
             for block in field_.blocks:
                 if block.when(value):
-                    return self._block(state, path, block.message, block.scope)
+                    pending = navigation.entry("field", path, field_.key)
+                    state["pending_block"] = {**pending, "scope": block.scope}
+                    return self._retry(state, position, block.message + "\n" + self._block_confirm(path, block.scope))
         scope[field_.key] = value
+        origin = (state.get("focus") or {}).get("origin")
         state["focus"] = None
-        entry = {"path": [list(step) for step in path], "key": field_.key}
-        history = [item for item in state["history"] if item != entry]
-        state["history"] = [*history, entry][-MAX_HISTORY:]
+        navigation.record(state, "field", path, field_.key)
         prune(self.dialog.nodes, state["answers"])
+        if origin == "back":
+            self._redo(state)
+        else:
+            state["redo"] = []
         return self._advance(state, path or None, [])
+
+    def _block_confirm(self, path: Path, scope: str) -> str:
+        if scope == "dialog" or not path:
+            return texts.BLOCK_CONFIRM_DIALOG
+        group = find_group(scope_nodes(self.dialog.nodes, path[:-1]), path[-1][0])
+        return texts.BLOCK_CONFIRM_ITEM.format(item=group.counter + group.label)
+
+    def _redo(self, state: dict) -> None:
+        """After an answer reached by 「返回」, ask again the questions that 「返回」 passed over."""
+        redo: list[dict] = state.get("redo", [])
+        while redo:
+            item = redo.pop()
+            path = navigation.entry_path(item)
+            try:
+                scope = resolve(state["answers"], path)
+                field_ = find_field(self.dialog.nodes, path, item["key"])
+            except (KeyError, IndexError):
+                continue
+            if field_.key in scope and not is_locked(field_, scope):
+                self._focus(state, path, field_.key, origin="back")
+                return
+
+    def _not_an_answer(self, state: dict, position: Ask, text: str) -> str:
+        """Explain why a command word was not taken as the answer to a question."""
+        if position.path and _is_empty(position.scope):
+            key, index = position.path[-1]
+            group = find_group(scope_nodes(self.dialog.nodes, position.path[:-1]), key)
+            if index < group.min_items:
+                return texts.GROUP_NEED_MORE.format(
+                    min=group.min_items, counter=group.counter, label=group.label, count=index
+                ).replace("请回复「添加」继续添加", f"请先填写第{index + 1}{group.counter}{group.label}")
+        return texts.NOT_AN_ANSWER.format(word=text)
 
     def _duplicate(self, state: dict, field_: Field, path: Path, value: Any) -> str | None:
         if field_.unique_in_group is None:
@@ -274,30 +319,17 @@ class Engine:
                     )
         return None
 
-    def _block(self, state: dict, path: Path, message: str, scope: str) -> Outcome:
+    def _block(self, state: dict, path: Path, scope: str) -> Outcome:
         if scope == "dialog" or not path:
-            return Outcome([message], status="ended")
+            return Outcome([texts.BLOCK_ENDED], status="ended")
         key, index = path[-1]
         parent = resolve(state["answers"], path[:-1])
         group = find_group(scope_nodes(self.dialog.nodes, path[:-1]), key)
         del parent[key][index]
         group_meta(parent, group)["menu"] = True
-        self._forget(state, path)
+        navigation.forget(state, path)
         state["focus"] = None
-        return self._advance(state, None, [message])
-
-    def _forget(self, state: dict, item_path: Path) -> None:
-        """Drop history entries inside a removed item or in items after it (their indices shifted)."""
-        prefix, (key, index) = [list(step) for step in item_path[:-1]], item_path[-1]
-        depth = len(prefix)
-
-        def affected(entry: dict) -> bool:
-            steps = entry["path"]
-            return len(steps) > depth and steps[:depth] == prefix and steps[depth][0] == key and (
-                steps[depth][1] >= index
-            )
-
-        state["history"] = [entry for entry in state["history"] if not affected(entry)]
+        return self._advance(state, None, [texts.BLOCK_DISCARDED.format(item=group.counter + group.label)])
 
     # Summaries and menus -----------------------------------------------------------------------
 
@@ -311,10 +343,13 @@ class Engine:
     ) -> Outcome:
         kind = command.command if command else None
         if kind is Command.CONFIRM or (kind is None and _YES_NO.parse(text, context) is True):
+            state["redo"] = []
             if isinstance(position, PageSummary):
                 confirmed = position.scope.setdefault(CONFIRMED_KEY, [])
                 confirmed.append(position.page.key)
+                navigation.record(state, "page", position.path, position.page.key)
                 return self._advance(state, None, [])
+            navigation.record(state, "item", position.path, position.group.key)
             position.item[DONE_KEY] = True
             position.item.pop(EDITING_KEY, None)
             group = position.group
@@ -335,9 +370,10 @@ class Engine:
             return Outcome([texts.NO_SUCH_ENTRY.format(number=number, count=len(entries))])
         entry = entries[number - 1]
         node = entry.node
+        state["redo"] = []
         if isinstance(node, Info) or (isinstance(node, Field) and is_locked(node, entry.scope)):
             message = texts.LOCKED_ENTRY.format(label=node.label)
-            return Outcome([" ".join(part for part in (message, node.locked_message) if part)])
+            return Outcome(["".join(part for part in (message, node.locked_message) if part) + texts.LOCKED_NEXT])
         if isinstance(node, Group):
             meta = group_meta(entry.scope, node)
             meta["closed"] = False
@@ -354,8 +390,7 @@ class Engine:
         number = command.number if command else None
         if kind is Command.ADD:
             if len(items) >= group.max_items:
-                message = texts.GROUP_FULL.format(max=group.max_items, counter=group.counter)
-                return Outcome([message + "\n\n" + render.group_menu(position)])
+                return Outcome([render.group_menu(position)])
             items.append({})
             meta["menu"] = False
             return self._advance(state, None, [])
@@ -370,11 +405,9 @@ class Engine:
                 items[number - 1][DONE_KEY] = False
                 items[number - 1][EDITING_KEY] = True
                 return self._advance(state, None, [])
-            del items[number - 1]
-            self._forget(state, item_path)
-            meta["menu"] = True
-            removed = texts.GROUP_REMOVED.format(number=number, counter=group.counter, label=group.label)
-            return self._advance(state, None, [removed])
+            state["confirm_remove"] = navigation.entry("item", item_path, group.key)
+            title = group.title(items[number - 1])
+            return Outcome([texts.CONFIRM_REMOVE.format(number=number, counter=group.counter, label=group.label, title=title)])
         if kind in (Command.DONE, Command.SUBMIT):
             if len(items) < group.min_items:
                 message = texts.GROUP_NEED_MORE.format(
@@ -383,6 +416,8 @@ class Engine:
                 return Outcome([message])
             meta["closed"] = True
             meta["menu"] = False
+            state["redo"] = []
+            navigation.record(state, "menu", position.path, group.key)
             return self._advance(state, None, [])
         return Outcome([texts.GROUP_REPLY + "\n\n" + render.group_menu(position)])
 
@@ -413,17 +448,35 @@ class Engine:
             return Outcome([self.prompt(state)])
         history: list[dict] = state["history"]
         while history:
-            entry = history.pop()
-            path = _path(entry["path"])
-            try:
-                scope = resolve(state["answers"], path)
-                field_ = find_field(self.dialog.nodes, path, entry["key"])
-            except (KeyError, IndexError):
-                continue
-            if field_.key in scope and not is_locked(field_, scope):
-                self._focus(state, path, field_.key, origin="back")
+            item = history.pop()
+            if self._undo(state, item):
+                if focus and focus.get("origin") == "back":
+                    state.setdefault("redo", []).append(navigation.entry("field", _path(focus["path"]), focus["key"]))
                 return Outcome([self.prompt(state)])
         return Outcome([texts.NOTHING_BEFORE + "\n\n" + self._render(state, position)])
+
+    def _undo(self, state: dict, item: dict) -> bool:
+        """Reopen what a history entry recorded; False when it no longer exists."""
+        path, key, kind = navigation.entry_path(item), item["key"], item.get("kind", "field")
+        try:
+            scope = resolve(state["answers"], path)
+            if kind == "field":
+                field_ = find_field(self.dialog.nodes, path, key)
+                if field_.key not in scope or is_locked(field_, scope):
+                    return False
+                self._focus(state, path, key, origin="back")
+                return True
+            state["focus"] = None
+            if kind == "menu":
+                meta = group_meta(scope, find_group(scope_nodes(self.dialog.nodes, path), key))
+                meta["closed"], meta["menu"] = False, True
+            elif kind == "item":
+                scope.pop(DONE_KEY, None)
+            elif key in scope.get(CONFIRMED_KEY, ()):
+                scope[CONFIRMED_KEY].remove(key)
+            return True
+        except (KeyError, IndexError):
+            return False
 
     def _help(self, position: Position) -> str:
         if isinstance(position, Ask):
@@ -431,11 +484,33 @@ class Engine:
         return texts.COMMANDS_LINE
 
     def _confirm_cancel(self, state: dict, text: str, command: Parsed | None, context: ParseContext) -> Outcome:
-        state["confirm_cancel"] = False
-        confirmed = command is not None and command.command in (Command.CANCEL, Command.CONFIRM)
-        if confirmed or _YES_NO.parse(text, context) is True:
+        kind = command.command if command else None
+        answer = _YES_NO.parse(text, context) if kind is None else None
+        if kind in (Command.CANCEL, Command.CONFIRM) or answer is True:
+            state["confirm_cancel"] = False
             return Outcome([texts.CANCELLED], status="cancelled")
-        return Outcome([texts.CANCEL_ABORTED + "\n\n" + self.prompt(state)])
+        if kind is Command.BACK or answer is False:
+            state["confirm_cancel"] = False
+            return Outcome([texts.CANCEL_ABORTED + "\n\n" + self.prompt(state)])
+        return Outcome([texts.CONFIRM_CANCEL_AGAIN])
+
+    def _confirm_remove(self, state: dict, text: str, command: Parsed | None, context: ParseContext) -> Outcome:
+        kind = command.command if command else None
+        answer = _YES_NO.parse(text, context) if kind is None else None
+        if kind is not Command.CONFIRM and answer is None:
+            return Outcome([texts.CONFIRM_REMOVE_AGAIN])
+        pending = state.pop("confirm_remove")
+        if kind is not Command.CONFIRM and answer is False:
+            return Outcome([texts.REMOVE_ABORTED + "\n\n" + self.prompt(state)])
+        item_path = navigation.entry_path(pending)
+        key, index = item_path[-1]
+        parent = resolve(state["answers"], item_path[:-1])
+        group = find_group(scope_nodes(self.dialog.nodes, item_path[:-1]), key)
+        del parent[key][index]
+        navigation.forget(state, item_path)
+        group_meta(parent, group)["menu"] = True
+        removed = texts.GROUP_REMOVED.format(number=index + 1, counter=group.counter, label=group.label)
+        return self._advance(state, None, [removed])
 
     def _arrange(self, state: dict, item_path: Path) -> str | None:
         key, _ = item_path[-1]

@@ -234,7 +234,13 @@ class MyPairings:
         context = {"student_id": student.student_id, "student_label": _label(student), "student_name": student.name}
         state = new_state(QUICK, answers, context)
         session["dialog"] = state
-        return replies.QUICK_INTRO + "\n\n" + self.engines[QUICK.key].prompt(state)
+        understood = [answers["action"], *(str(answers[key]) for key in ("company", "position") if answers.get(key))]
+        if update.status and update.action == "offer":
+            understood.append(update.status)
+        if update.start_date:
+            understood.append(update.start_date)
+        intro = replies.QUICK_INTRO.format(student=_label(student), understood=" · ".join(understood))
+        return intro + "\n\n" + self.engines[QUICK.key].prompt(state)
 
     @staticmethod
     def _known_offer(student: StudentView, company: str | None) -> Mapping[str, Any] | None:

@@ -168,8 +168,7 @@ CADRE_PAGE = Page(
             blocks=(
                 Block(
                     lambda value: value == STUDENT_IDENTITY,
-                    "学生身份的团干无法添加结对。结对需由教师身份的团干部添加；如果选错了身份，"
-                    "请重新发送「提交结对」。",
+                    "学生身份的团干无法添加结对，结对需由教师身份的团干部添加。",
                     scope="dialog",
                 ),
             ),
@@ -217,7 +216,7 @@ BASIC_PAGE = Page(
             YesNo(),
             default=True,
             blocks=(Block(lambda value: value is False,
-                          "非学校认定的政策保障学生无法添加结对，本名学生未保存。"),),
+                          "非学校认定的政策保障学生无法添加结对。"),),
         ),
         _basic(
             "job_seeking",
@@ -226,7 +225,7 @@ BASIC_PAGE = Page(
             YesNo(),
             default=True,
             blocks=(Block(lambda value: value is False,
-                          "无就业意向的学生无法添加结对，本名学生未保存。"),),
+                          "无就业意向的学生无法添加结对。"),),
         ),
         _basic("intended_industry", "意向行业", "该生的意向行业是？例如：互联网、教育、制造业。", Text(1, 40, example="互联网")),
         _basic("intended_position", "意向岗位", "该生的意向岗位是？例如：软件开发、行政文员。", Text(1, 40, example="软件开发")),

@@ -69,7 +69,7 @@ UPDATE_INTRO = (
 UPDATE_SAVED = "已保存「{name}」的修改，共{count}项变更。回复「我的结对」查看名单。"
 UPDATE_UNCHANGED = "「{name}」的信息没有变化，未做修改。"
 
-QUICK_INTRO = "好的，记录这条就业信息。"
+QUICK_INTRO = "好的，为「{student}」记录：{understood}。"
 QUICK_NOT_UNDERSTOOD = "没能看懂这条就业信息。"
 QUICK_NO_STUDENT = "请写明是哪名学生：姓名或手机号。"
 QUICK_UNKNOWN_STUDENT = "你名下没有找到学生「{who}」。回复「我的结对」查看你名下的学生。"

@@ -27,7 +27,7 @@ DUPLICATE_IN_GROUP = "「{label}」与第{number}{group}的相同，同一次填
 SUMMARY_FOOTER = "回复「确认」保存，或回复「修改 N」修改第N项（例如「修改 2」）。"
 PAGE_SUMMARY_FOOTER = "回复「确认」进入下一步，或回复「修改 N」修改第N项（例如「修改 2」）。"
 SUMMARY_REPLY = "请回复「确认」，或回复「修改 N」修改某一项（N 为上面列表中的序号）。"
-NO_SUCH_ENTRY = "没有第{number}项，请回复 1 到 {count} 之间的序号。"
+NO_SUCH_ENTRY = "没有第{number}项。请回复「修改 N」，N 为 1 到 {count} 之间的序号。"
 LOCKED_ENTRY = "「{label}」不可修改。"
 SKIPPED_VALUE = "未填写"
 
@@ -45,3 +45,14 @@ GROUP_REMOVED = "已删除第{number}{counter}{label}。"
 GROUP_ITEM_SAVED = "第{number}{counter}{label}已保存。"
 
 RESUME = "欢迎回来！你上次正在填写「{title}」，停在了这里："
+
+NOT_AN_ANSWER = "「{word}」不是这一题的答案。请回答下面的问题，或回复「返回」回到上一题。"
+LOCKED_NEXT = "\n请回复「确认」继续，或回复「修改 N」修改其他项。"
+BLOCK_CONFIRM_ITEM = "回复「确认」不添加这{item}（已填写的内容将丢弃）；如果选错了，请重新回答："
+BLOCK_CONFIRM_DIALOG = "回复「确认」结束本次填写；如果选错了，请重新回答："
+BLOCK_DISCARDED = "这{item}未添加。"
+BLOCK_ENDED = "本次填写已结束，未保存任何内容。"
+CONFIRM_CANCEL_AGAIN = "请回复「是」放弃填写，或回复「否」继续填写。"
+CONFIRM_REMOVE = "确定删除第{number}{counter}{label}「{title}」吗？回复「是」删除，回复「否」保留。"
+CONFIRM_REMOVE_AGAIN = "请回复「是」删除，或回复「否」保留。"
+REMOVE_ABORTED = "好的，已保留。"

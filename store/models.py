@@ -274,5 +274,6 @@ class Pairing(Base):
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
-# Imported last so that the history model registers on Base.metadata, which Alembic compares.
-import store.models_history  # noqa: E402, F401  (side effect: table registration)
+# Imported last so that the binding and history models register on Base.metadata, which Alembic compares.
+import store.models_binding
+import store.models_history  # noqa: F401  (imported for its side effect: table registration)

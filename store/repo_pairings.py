@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.db import Database
 from store.errors import StudentPhoneTaken, UniversityNotFound
+from store.history import last_update
 from store.models import Cadre, Offer, Pairing, Student, Submission, University
 from store.records import SIGNED_STATUS, PairingSubmission, PairingSummary, SubmissionResult
 from store.repo_students import build_student, check_submission
@@ -159,7 +160,10 @@ class PairingRepository:
         raise error
 
     async def list_for_cadre(self, cadre_id: int) -> list[PairingSummary]:
-        """Return the cadre's pairings that are not in the recycle bin, oldest first."""
+        """Return the cadre's pairings that are not in the recycle bin, oldest first.
+
+        `updated_at` is the time of the student's latest employment history row, else its creation.
+        """
         signed = (
             select(Offer.id).where(Offer.student_id == Student.id, Offer.status == SIGNED_STATUS).exists()
         )
@@ -171,7 +175,7 @@ class PairingRepository:
                 Student.major,
                 University.name,
                 Pairing.source,
-                Student.updated_at,
+                last_update().label("updated_at"),
                 signed.label("signed"),
                 any_offer.label("any_offer"),
             )

@@ -139,14 +139,19 @@ async def test_blocking_rules(stack: Stack) -> None:
     await cadre.run([*START, *basic_answers()[:8]])
     reply = await cadre.say("否")
     assert "非学校认定的政策保障学生无法添加结对" in reply
+    reply = await cadre.say("确认")
+    assert "这名学生未添加" in reply
     await cadre.run(["添加", *basic_answers()[:9]])
     reply = await cadre.say("否")
     assert "无就业意向的学生无法添加结对" in reply
+    await cadre.say("确认")
     await cadre.say("取消")
     await cadre.say("是")
     reply = await cadre.run(START[:1] + START[2:5])
     reply = await cadre.say("学生")
     assert "学生身份的团干无法添加结对" in reply
+    reply = await cadre.say("确认")
+    assert "未保存任何内容" in reply
     assert await count(stack, Student) == 0
 
 

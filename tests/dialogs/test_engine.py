@@ -86,8 +86,23 @@ async def test_dialog_block_ends_dialog() -> None:
     await reply(engine, state, "上海")
     await reply(engine, state, "跳过")
     text, status = await reply(engine, state, "否")
+    assert status == "open"
+    assert "未成年人不能填写。" in text
+    assert "回复「确认」结束本次填写" in text
+    text, status = await reply(engine, state, "确认")
     assert status == "ended"
-    assert text == "未成年人不能填写。"
+    assert "未保存任何内容" in text
+
+
+async def test_blocking_answer_can_be_corrected() -> None:
+    engine, state = started()
+    await reply(engine, state, "上海")
+    await reply(engine, state, "跳过")
+    await reply(engine, state, "否")
+    text, status = await reply(engine, state, "是")
+    assert status == "open"
+    assert state["answers"]["adult"] is True
+    assert "请核对基本" in text
 
 
 async def test_condition_skips_group_and_completes() -> None:

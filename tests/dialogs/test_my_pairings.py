@@ -10,8 +10,6 @@ async def submitted(*students: tuple[str, str]) -> Chat:
     chat = Chat()
     for number, (name, phone) in enumerate(students):
         opening = START if number == 0 else ["提交结对", "北京大学001", "辅导员", "1", "确认"]
-        if number and chat.backend.cadres:
-            opening = ["提交结对", "北京大学001", "不变", "不变", "确认"]
         reply = await chat.run([*opening, *student_answers(name, phone), "确认", "提交"])
         assert "提交成功" in reply, reply
     return chat
@@ -114,10 +112,11 @@ async def test_locked_fields_refused_in_update() -> None:
 async def test_quick_offer_full_form() -> None:
     chat = await submitted(("张三", "13900000001"))
     reply = await chat.say("张三 拿到offer 腾讯 后端开发 已签约")
+    assert "该岗位是否由团支部推荐" in reply
+    reply = await chat.say("否")
     assert "企业名称：腾讯" in reply
     assert "岗位：后端开发" in reply
-    assert "是否团支部推荐" in reply
-    reply = await chat.say("否")
+    assert "offer 状态：已签约" in reply
     assert "回复「确认」保存修改" in reply
     assert chat.backend.students()[0].get("offers") in (None, [])
     reply = await chat.say("确认")
@@ -128,7 +127,7 @@ async def test_quick_offer_full_form() -> None:
 async def test_quick_offer_by_phone_asks_missing_parts() -> None:
     chat = await submitted(("张三", "13900000001"))
     reply = await chat.say("offer 13900000001 字节跳动 产品经理 考虑中")
-    assert "是否团支部推荐" in reply
+    assert "是否由团支部推荐" in reply
     await chat.say("否")
     reply = await chat.say("确认")
     assert "新增 offer（字节跳动）" in reply
@@ -161,7 +160,7 @@ async def test_quick_ambiguous_name_offers_choice() -> None:
     assert "2名叫「张三」的学生" in reply
     assert "2. 张三（软件工程，139****0002）" in reply
     reply = await chat.say("2")
-    assert "学生：张三（软件工程，139****0002）" in reply
+    assert "为「张三（软件工程，139****0002）」记录：签约 · 华为" in reply
 
 
 async def test_quick_unparseable_lists_forms() -> None:
@@ -173,16 +172,18 @@ async def test_quick_unparseable_lists_forms() -> None:
 
 async def test_quick_update_inside_dialog_is_an_answer() -> None:
     chat = await submitted(("张三", "13900000001"))
-    await chat.run(["提交结对", "北京大学001", "不变", "不变"])
+    await chat.run(["提交结对", "北京大学001"])
     reply = await chat.say("张三 签约 华为")
-    assert "请核对团干信息" in reply or "确认" in reply
+    assert "请选择你的身份" in reply
+    assert chat.answers["cadre_title"] == "张三 签约 华为"
     assert "offers" not in chat.backend.students()[0]
 
 
 async def test_quick_offer_limit() -> None:
     chat = await submitted(("张三", "13900000001"))
-    for number in range(10):
-        await chat.run([f"张三 拿到offer 公司{chr(0x4E00 + number)} 岗位 考虑中", "否", "确认"])
-    reply = await chat.run(["张三 拿到offer 新公司 岗位 考虑中", "否", "确认"])
+    for company in ("腾讯", "华为", "京东", "阿里巴巴", "字节跳动", "美团", "百度", "小米", "网易", "拼多多"):
+        reply = await chat.run([f"张三 拿到offer {company} 工程师 考虑中", "否", "确认"])
+        assert "新增 offer" in reply
+    reply = await chat.run(["张三 拿到offer 滴滴 工程师 考虑中", "否", "确认"])
     assert "已有10份 offer" in reply
     assert len(chat.backend.students()[0]["offers"]) == 10

@@ -66,6 +66,9 @@ async def test_student_identity_ends_dialog() -> None:
     await chat.run(START[:5])
     reply = await chat.say("2")
     assert "学生身份的团干无法添加结对" in reply
+    assert "回复「确认」结束本次填写" in reply
+    reply = await chat.say("确认")
+    assert "未保存任何内容" in reply
     assert chat.session is None
 
 
@@ -74,6 +77,10 @@ async def test_policy_no_discards_student() -> None:
     await chat.run([*START, *basic_answers()[:8]])
     reply = await chat.say("否")
     assert "非学校认定的政策保障学生无法添加结对" in reply
+    assert "回复「确认」不添加这名学生" in reply
+    assert chat.answers["students"][0]["name"] == "张三"
+    reply = await chat.say("确认")
+    assert "这名学生未添加" in reply
     assert "还没有添加学生" in reply
     assert chat.answers["students"] == []
     reply = await chat.say("提交")
@@ -87,7 +94,9 @@ async def test_job_seeking_no_discards_student() -> None:
     await chat.run([*START, *basic_answers()[:9]])
     reply = await chat.say("2")
     assert "无就业意向的学生无法添加结对" in reply
-    assert chat.answers["students"] == []
+    reply = await chat.say("1")
+    assert "意向行业" in reply
+    assert chat.answers["students"][0]["job_seeking"] is True
 
 
 async def test_back_restores_previous_answer() -> None:
@@ -165,6 +174,8 @@ async def test_postings_need_at_least_two() -> None:
     assert "第2个岗位" in reply
     await chat.run(["华为", "测试", "东莞"])
     reply = await chat.say("删除 1")
+    assert "确定删除第1个岗位" in reply
+    reply = await chat.say("是")
     assert "已删除第1个岗位" in reply
     reply = await chat.say("完成")
     assert "至少需要2个岗位" in reply
@@ -327,6 +338,11 @@ async def test_edit_and_remove_student_from_menu() -> None:
     reply = await chat.say("确认")
     assert "张三（网络工程，2026届）" in reply
     reply = await chat.say("删除 2")
+    assert "确定删除第2名学生「李四（软件工程，2026届）」吗" in reply
+    reply = await chat.say("否")
+    assert "已保留" in reply
+    await chat.say("删除 2")
+    reply = await chat.say("是")
     assert "已删除第2名学生" in reply
     assert [student["name"] for student in chat.answers["students"]] == ["张三"]
 
