@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.sms import DEFAULT_TENCENT_ENDPOINT, DEFAULT_TENCENT_REGION, TencentSmsConfig
 from store.db import DEFAULT_DATABASE_URL, normalize_url
 from store.sessions.base import SESSION_TTL_S
 
@@ -21,7 +22,17 @@ DEV_TOKEN = "jiedui-dev-token"
 DEFAULT_TIMESTAMP_WINDOW_S = 300
 """Maximum age, in either direction, of a push's `timestamp` before the push is rejected."""
 
+DEV_SMS_CODE = "000000"
+"""The verification code of every binding when the log sender runs with the public development token."""
+
+DEFAULT_SMS_DAILY_LIMIT = 10
+"""Default number of verification codes one phone, and one OpenID, may get per day."""
+
+SMS_CODE_KEY_MIN_LEN = 32
+
 _TOKEN_PATTERN = re.compile(r"[A-Za-z0-9]{3,32}")
+_SMS_CODE_PATTERN = re.compile(r"[0-9]{6}")
+_TENCENT_REGION_PATTERN = re.compile(r"[a-z]{2,}-[a-z]+(?:-[a-z]+)?")
 _AES_KEY_PATTERN = re.compile(r"[A-Za-z0-9+/]{43}")
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
@@ -70,6 +81,7 @@ class Settings:
     database_url: Secret
     redis_url: Secret | None
     session_ttl_s: int
+    sms: SmsSettings
 
     @property
     def safe_mode(self) -> bool:

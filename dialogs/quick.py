@@ -154,20 +154,7 @@ def _is_not_an_answer(token: Token) -> bool:
 
 def _fill_slots(tokens: list[Token], *, has_phone: bool) -> dict[str, str] | None:
     """Assign the free parts to name, company and position. Return None when parts are left over."""
-    slots: dict[str, str] = {}
-    labelled: set[int] = set()
-    for index, token in enumerate(tokens[:-1]):
-        following = tokens[index + 1]
-        if token.kind is not Kind.LABEL or token.value not in VALUE_LABELS or following.kind is not Kind.FREE:
-            continue
-        if token.value in slots:
-            continue
-        value = clean_name(following.value) if token.value == "name" else following.value
-        if token.value == "name" and not is_name_shaped(value):
-            continue
-        slots[token.value] = value
-        labelled.add(index + 1)
-
+    slots, labelled = _labelled_slots(tokens)
     free = [index for index, token in enumerate(tokens) if token.kind is Kind.FREE and index not in labelled]
     first_action = next(index for index, token in enumerate(tokens) if token.kind is Kind.ACTION)
     # NOTE: names are not checked against a list, so a name-shaped company before the keyword
@@ -189,6 +176,24 @@ def _fill_slots(tokens: list[Token], *, has_phone: bool) -> dict[str, str] | Non
         return None
     slots.update(zip(open_slots, rest))
     return slots
+
+
+def _labelled_slots(tokens: list[Token]) -> tuple[dict[str, str], set[int]]:
+    """Fill the slots that a label names (「公司：腾讯」) and return them with the indexes of the parts used."""
+    slots: dict[str, str] = {}
+    labelled: set[int] = set()
+    for index, token in enumerate(tokens[:-1]):
+        following = tokens[index + 1]
+        if token.kind is not Kind.LABEL or token.value not in VALUE_LABELS or following.kind is not Kind.FREE:
+            continue
+        if token.value in slots:
+            continue
+        value = clean_name(following.value) if token.value == "name" else following.value
+        if token.value == "name" and not is_name_shaped(value):
+            continue
+        slots[token.value] = value
+        labelled.add(index + 1)
+    return slots, labelled
 
 
 def _text_max_len(key: str) -> int:

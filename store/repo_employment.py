@@ -34,12 +34,13 @@ _PAGE_CHOICES = ("support_measures", "recommend_channels")
 _PAGE_FLAGS = ("postings_recommended", "has_offer")
 
 
-async def _lock_student(session: AsyncSession, cadre_id: int, student_id: int) -> Student:
-    """Load the cadre's student with every answer, holding its row's write lock until the transaction ends.
+async def _lock_student(session: AsyncSession, cadre_id: int, student_id: int) -> StudentRecord:
+    """Read the cadre's student, holding its row's write lock until the transaction ends.
 
     The no-op UPDATE runs before the read, so a concurrent update of the same student waits until
     this transaction ends and then reads what it wrote. On SQLite it takes the database write lock,
-    because pysqlite only opens the transaction at the first write statement.
+    because pysqlite only opens the transaction at the first write statement. The loaded rows are
+    expunged, because the writes replace them with bulk statements and new rows may reuse their ids.
     """
     paired = (
         select(Pairing.id)
@@ -67,7 +68,9 @@ async def _lock_student(session: AsyncSession, cadre_id: int, student_id: int) -
         )
     if student is None:
         raise StudentNotFound(cadre_id, student_id)
-    return student
+    record = student_record(student)
+    session.expunge_all()
+    return record
 
 
 def _check_pages(record: StudentRecord, student_id: int) -> None:
@@ -151,39 +154,43 @@ def _employment_rows(student_id: int, employment: EmploymentRecord | None) -> li
     ]
 
 
-async def _replace_field(session: AsyncSession, student: Student, new: StudentRecord, name: str) -> None:
+async def _replace_field(session: AsyncSession, student_id: int, new: StudentRecord, name: str) -> None:
     """Write one changed employment field of `new`: a column of the student, or its child rows.
 
     Child rows are deleted with a bulk DELETE before the new ones are inserted, so a position_order
     or option is never held by two rows at the flush.
     """
     if name in _PAGE_FLAGS:
-        setattr(student, name, getattr(new, name))
+        await session.execute(
+            update(Student)
+            .where(Student.id == student_id)
+            .values({name: getattr(new, name)})
+            .execution_options(synchronize_session=False)
+        )
         return
     if name in _PAGE_CHOICES:
         stale = delete(StudentChoice).where(
-            StudentChoice.student_id == student.id, StudentChoice.question == name
+            StudentChoice.student_id == student_id, StudentChoice.question == name
         )
-        rows: Sequence[object] = _choice_rows(student.id, name, getattr(new, name))
+        rows: Sequence[object] = _choice_rows(student_id, name, getattr(new, name))
     elif name == "postings":
-        stale = delete(Posting).where(Posting.student_id == student.id)
-        rows = _posting_rows(student.id, new.postings)
+        stale = delete(Posting).where(Posting.student_id == student_id)
+        rows = _posting_rows(student_id, new.postings)
     elif name == "offers":
-        stale = delete(Offer).where(Offer.student_id == student.id)
-        rows = _offer_rows(student.id, new.offers)
+        stale = delete(Offer).where(Offer.student_id == student_id)
+        rows = _offer_rows(student_id, new.offers)
     elif name == "final_employment":
-        stale = delete(Employment).where(Employment.student_id == student.id)
-        rows = _employment_rows(student.id, new.final_employment)
+        stale = delete(Employment).where(Employment.student_id == student_id)
+        rows = _employment_rows(student_id, new.final_employment)
     else:
         raise ValueError(f"{name!r} is not an employment field")
-    # The loaded collections of `student` keep the old rows; nothing reads them after this point.
     await session.execute(stale.execution_options(synchronize_session=False))
     session.add_all(rows)
 
 
 async def _store_changes(
     session: AsyncSession,
-    student: Student,
+    student_id: int,
     old: StudentRecord,
     new: StudentRecord,
     *,
@@ -198,12 +205,17 @@ async def _store_changes(
     if not fields:
         return 0
     for name in fields:
-        await _replace_field(session, student, new, name)
+        await _replace_field(session, student_id, new, name)
     changed_at = utc_now()
-    student.updated_at = changed_at
+    await session.execute(
+        update(Student)
+        .where(Student.id == student_id)
+        .values(updated_at=changed_at)
+        .execution_options(synchronize_session=False)
+    )
     add_history(
         session,
-        student_id=student.id,
+        student_id=student_id,
         old=old,
         new=new,
         fields=fields,
@@ -249,8 +261,7 @@ class EmploymentRepository:
         """
         check_author(author)
         async with self._db.session() as session, session.begin():
-            student = await _lock_student(session, cadre_id, student_id)
-            old = student_record(student)
+            old = await _lock_student(session, cadre_id, student_id)
             new = replace(
                 old,
                 support_measures=support_measures,
@@ -262,7 +273,7 @@ class EmploymentRepository:
                 final_employment=final_employment,
             )
             _check_pages(new, student_id)
-            count = await _store_changes(session, student, old, new, author=author, cadre_id=cadre_id)
+            count = await _store_changes(session, student_id, old, new, author=author, cadre_id=cadre_id)
         logger.info(
             "employment updated: student_id=%d changed_fields=%d author=%s", student_id, count, author
         )
@@ -288,8 +299,7 @@ class EmploymentRepository:
         check_author(author)
         check_offer(offer)
         async with self._db.session() as session, session.begin():
-            student = await _lock_student(session, cadre_id, student_id)
-            old = student_record(student)
+            old = await _lock_student(session, cadre_id, student_id)
             placement = place_offer(old.offers, offer, student_id=student_id)
             new = replace(
                 old,
@@ -297,7 +307,7 @@ class EmploymentRepository:
                 offers=placement.offers,
                 final_employment=final if final is not None else old.final_employment,
             )
-            count = await _store_changes(session, student, old, new, author=author, cadre_id=cadre_id)
+            count = await _store_changes(session, student_id, old, new, author=author, cadre_id=cadre_id)
         logger.info(
             "offer recorded: student_id=%d added=%s position=%d changed_fields=%d author=%s",
             student_id,

@@ -369,3 +369,55 @@ async def test_my_pairings_lists_submitted_students() -> None:
     await chat.run([*START, *student_answers(), "确认", "提交"])
     reply = await chat.say("我的结对")
     assert "1. 张三 · 软件工程" in reply
+
+
+async def test_back_from_next_page_reopens_group_menu() -> None:
+    chat = Chat()
+    await chat.run([*START, *basic_answers(), "1", "1", "是", "腾讯", "后端", "深圳", "华为", "测试", "东莞", "完成"])
+    reply = await chat.say("返回")
+    assert "已添加的岗位（2个）" in reply
+    reply = await chat.say("添加")
+    assert "第3个岗位" in reply
+
+
+async def test_back_twice_then_answers_again_in_order() -> None:
+    chat = Chat()
+    await chat.run([*START, "张三", "1", "13900002222", "1370000333"])
+    await chat.say("返回")
+    reply = await chat.say("返回")
+    assert "当前答案：13900002222" in reply
+    reply = await chat.say("13900002223")
+    assert "当前答案：1370000333" in reply
+    assert "院系" in reply
+    reply = await chat.say("经济学院")
+    assert "请输入学生所学专业" in reply
+    assert chat.answers["students"][0]["department"] == "经济学院"
+
+
+async def test_back_from_students_menu_reopens_summary() -> None:
+    chat = Chat()
+    await chat.run([*START, *student_answers(), "修改 4", "软件学院", "确认"])
+    reply = await chat.say("返回")
+    assert "请核对第1名学生的信息" in reply
+
+
+async def test_command_words_are_not_answers() -> None:
+    chat = Chat()
+    await chat.run([*START, *basic_answers(), "1", "1", "是", "腾讯", "后端", "深圳"])
+    reply = await chat.say("完成")
+    assert "至少需要2个岗位" in reply
+    assert "请先填写第2个岗位" in reply
+    assert "employer" not in chat.answers["students"][0]["postings"][1]
+    await chat.say("华为")
+    reply = await chat.say("添加")
+    assert "「添加」不是这一题的答案" in reply
+
+
+async def test_cancel_confirmation_asks_again() -> None:
+    chat = Chat()
+    await chat.run([*START, "张三"])
+    await chat.say("取消")
+    reply = await chat.say("13900002222")
+    assert "请回复「是」放弃填写" in reply
+    reply = await chat.say("否")
+    assert "请选择学生性别" in reply
