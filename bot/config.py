@@ -11,10 +11,13 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bot.sms import DEFAULT_TENCENT_ENDPOINT, DEFAULT_TENCENT_REGION, TencentSmsConfig
 from store.db import DEFAULT_DATABASE_URL, normalize_url
 from store.sessions.base import SESSION_TTL_S
+
+if TYPE_CHECKING:
+    from bot.config_sms import SmsSettings
 
 DEV_TOKEN = "jiedui-dev-token"
 """Token used when WECHAT_TOKEN is unset. It is public, so it is only for local development."""
@@ -22,17 +25,7 @@ DEV_TOKEN = "jiedui-dev-token"
 DEFAULT_TIMESTAMP_WINDOW_S = 300
 """Maximum age, in either direction, of a push's `timestamp` before the push is rejected."""
 
-DEV_SMS_CODE = "000000"
-"""The verification code of every binding when the log sender runs with the public development token."""
-
-DEFAULT_SMS_DAILY_LIMIT = 10
-"""Default number of verification codes one phone, and one OpenID, may get per day."""
-
-SMS_CODE_KEY_MIN_LEN = 32
-
 _TOKEN_PATTERN = re.compile(r"[A-Za-z0-9]{3,32}")
-_SMS_CODE_PATTERN = re.compile(r"[0-9]{6}")
-_TENCENT_REGION_PATTERN = re.compile(r"[a-z]{2,}-[a-z]+(?:-[a-z]+)?")
 _AES_KEY_PATTERN = re.compile(r"[A-Za-z0-9+/]{43}")
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
@@ -108,9 +101,13 @@ class Settings:
         - DATABASE_URL: URL of a PostgreSQL or SQLite database (default: jiedui.db in the working folder).
         - REDIS_URL: Redis URL of the session store; when unset, sessions live in process memory.
         - JIEDUI_SESSION_TTL_S: idle seconds after which a session expires (default 7 days).
+        - JIEDUI_SMS_* and TENCENT_SMS_*: how verification codes are sent; see `read_sms_settings`.
 
         Raises ConfigError naming the first invalid variable.
         """
+        # Imported here because bot.config_sms needs ConfigError and Secret from this module.
+        from bot.config_sms import read_sms_settings
+
         env = {name: value.strip() for name, value in environ.items() if value.strip()}
 
         token = env.get("WECHAT_TOKEN")
@@ -168,6 +165,7 @@ class Settings:
             database_url=Secret(database_url),
             redis_url=Secret(redis_url) if redis_url is not None else None,
             session_ttl_s=_read_positive_int(env, "JIEDUI_SESSION_TTL_S", SESSION_TTL_S),
+            sms=read_sms_settings(env, dev_token=token is None),
         )
 
 

@@ -85,6 +85,19 @@ class Backend(Checker, StudentsBackend, Protocol):
         """Store a complete pairing draft in one transaction."""
 
 
+class DialogChecker:
+    """Runs field checks: those that need only the dialog's context here, the rest in the backend."""
+
+    def __init__(self, backend: Backend, context: Mapping[str, Any]) -> None:
+        self.backend = backend
+        self.context = context
+
+    async def check(self, name: str, value: Any, answers: Answers) -> str | None:
+        if name == "not_cadre_phone":
+            return replies.CADRE_PHONE_AS_STUDENT if value == self.context.get("phone") else None
+        return await self.backend.check(name, value, answers)
+
+
 @dataclass
 class Turn:
     """The result of one message: the reply text and the session to store (None deletes it)."""
@@ -188,11 +201,13 @@ class Conversation:
         idle_s = self.clock() - float(session.get("seen_at") or self.clock())
         if idle_s > self.resume_after_s and parse_command(text) is None and incoming.kind != "click":
             return replies.RESUME.format(title=engine.dialog.title) + "\n\n" + engine.prompt(state)
-        if incoming.kind == "click" and incoming.key != "HELP":
-            if incoming.key == "MY_PAIRINGS":
-                return await self._list(session, openid) + "\n\n" + engine.prompt(state)
+        word = normalize(text)
+        if word in _LIST_WORDS:
+            return await self._list(session, openid) + "\n\n" + engine.prompt(state)
+        if word in _START_WORDS:
             return replies.ALREADY_IN_DIALOG.format(title=engine.dialog.title) + "\n\n" + engine.prompt(state)
-        outcome = await engine.handle(state, text, self._parse_context(), self.backend)
+        checker = DialogChecker(self.backend, state["context"])
+        outcome = await engine.handle(state, text, self._parse_context(), checker)
         return await self._after(session, openid, state, outcome)
 
     async def _after(self, session: dict, openid: str, state: dict, outcome: Outcome) -> str:
@@ -201,7 +216,7 @@ class Conversation:
             return message
         session.pop("dialog", None)
         if outcome.status in ("cancelled", "ended"):
-            return message
+            return message + "\n\n" + replies.HOME_MENU
         if state["dialog"] == REGISTRATION.key:
             return await self._registered(session, openid, state, message)
         if state["dialog"] == UPDATE.key:

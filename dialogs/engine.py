@@ -216,7 +216,7 @@ class Engine:
         if kind in _NOT_ANSWERS:
             return self._retry(state, position, self._not_an_answer(state, position, text))
         if not text:
-            return self._retry(state, position, texts.NO_HELP)
+            return self._retry(state, position, texts.NO_HELP.format(label=field_.label))
         result = field_.type.parse(text, context)
         if isinstance(result, Invalid):
             return self._retry(state, position, result.message)
@@ -480,7 +480,8 @@ class Engine:
 
     def _help(self, position: Position) -> str:
         if isinstance(position, Ask):
-            return "\n".join(line for line in (position.field.help or texts.NO_HELP, texts.COMMANDS_LINE) if line)
+            help_text = position.field.help or texts.NO_HELP.format(label=position.field.label)
+            return help_text + "\n" + texts.COMMANDS_LINE
         return texts.COMMANDS_LINE
 
     def _confirm_cancel(self, state: dict, text: str, command: Parsed | None, context: ParseContext) -> Outcome:

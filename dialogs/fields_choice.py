@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dialogs.fields_options import Ambiguous, OptionList, clean_other_text, option_key, other_text_problem
@@ -68,8 +68,10 @@ class _ChoiceBase(FieldType):
     it when it asks for the text after a NeedsOther.
     """
 
-    def __init__(self, options: Sequence[str], other: str | None, other_example: str) -> None:
-        self.options = OptionList(options, other)
+    def __init__(
+        self, options: Sequence[str], other: str | None, other_example: str, aliases: Mapping[str, str] | None = None
+    ) -> None:
+        self.options = OptionList(options, other, aliases)
         self.other = other
         self.other_example = other_example
 
@@ -120,8 +122,15 @@ class Choice(_ChoiceBase):
     (「5 自主创业」「其他：自主创业」); without it, `parse` returns NeedsOther and `add_other` completes it.
     """
 
-    def __init__(self, options: Sequence[str], other: str | None = None, *, other_example: str = "") -> None:
-        super().__init__(options, other, other_example)
+    def __init__(
+        self,
+        options: Sequence[str],
+        other: str | None = None,
+        *,
+        other_example: str = "",
+        aliases: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(options, other, other_example, aliases)
 
     def parse(self, text: str, context: ParseContext) -> ParseResult:
         reply = collapse_whitespace(normalize_free_text(text))
@@ -140,6 +149,9 @@ class Choice(_ChoiceBase):
         other_length = self.options.other_prefix_length(reply)
         if other_length and self.options.other_index is not None:
             return self._select(self.options.other_index, reply[other_length:])
+        contained = self.options.contained_in(reply)
+        if contained is not None:
+            return self._select(contained, None)
         return Invalid(f"没有找到这个选项。请回复选项前的序号（1 到 {len(self.options)}），例如 1。")
 
     def _select_numbered(self, number: int, rest: str) -> ParseResult:
@@ -205,6 +217,10 @@ class MultiChoice(_ChoiceBase):
 
     def parse(self, text: str, context: ParseContext) -> ParseResult:
         reply = collapse_whitespace(normalize_free_text(text))
+        if strip_trailing_punctuation(reply) in _ALL_WORDS:
+            every = [label for label in self.options.labels if label != self.other]
+            if len(every) <= self.max_count:
+                return {"options": every, "other": None}
         selection = _Selection()
         problem = self._scan(reply, selection)
         if problem:
@@ -317,6 +333,10 @@ class MultiChoice(_ChoiceBase):
             return str(value)
         labels = [self._display_label(str(label), value.get("other")) for label in value.get("options", [])]
         return "、".join(labels) if labels else "无"
+
+
+_ALL_WORDS = frozenset({"全部", "全选", "都有", "都是", "以上都是", "以上全部"})
+"""Replies that select every option of a multiple choice except 其他."""
 
 
 class _Selection:

@@ -66,13 +66,17 @@ class Year(FieldType):
         match = _YEAR.match(_compact(text))
         year = _read_year(match.group("number")) if match else None
         if year is None:
-            return Invalid(f"请输入四位数的年份，例如 {self.max_year}。")
+            return Invalid(f"请输入四位数的年份，例如 {self._example()}。")
         if not self.min_year <= year <= self.max_year:
-            return Invalid(f"年份应在 {self.min_year} 到 {self.max_year} 之间，例如 {self.max_year}。")
+            return Invalid(f"年份应在 {self.min_year} 到 {self.max_year} 之间，例如 {self._example()}。")
         return year
 
     def hint(self) -> str:
-        return f"四位数年份，例如 {self.max_year}"
+        return f"四位数年份，例如 {self._example()}"
+
+    def _example(self) -> int:
+        """Return this year, within the allowed range, as the example year."""
+        return min(max(dt.date.today().year, self.min_year), self.max_year)
 
     def display(self, value: Any) -> str:
         return f"{value}年"

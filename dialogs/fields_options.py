@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from dialogs.normalize import (
     collapse_whitespace,
@@ -59,7 +59,7 @@ class Ambiguous(Exception):
 class OptionList:
     """The labels of a choice field, numbered from 1, and the optional label of the 其他 option."""
 
-    def __init__(self, options: Sequence[str], other: str | None) -> None:
+    def __init__(self, options: Sequence[str], other: str | None, aliases: Mapping[str, str] | None = None) -> None:
         labels = tuple(options)
         if not labels:
             raise ValueError("a choice field needs at least one option")
@@ -74,6 +74,7 @@ class OptionList:
         self._keys = keys
         self._index_by_key = {key: index for index, key in enumerate(keys)}
         self._other_keys = _other_aliases(other) if other is not None else ()
+        self._alias_index = {option_key(alias): labels.index(label) for alias, label in (aliases or {}).items()}
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -96,7 +97,21 @@ class OptionList:
             if not 1 <= number <= len(self.labels):
                 raise IndexError(number)
             return number - 1
+        if stripped in self._alias_index:
+            return self._alias_index[stripped]
         return self._lookup_part(stripped)
+
+    def contained_in(self, text: str) -> int | None:
+        """Return the one label contained in a short reply, such as 本科 in 大学本科 or 男 in 男生."""
+        key = strip_trailing_punctuation(option_key(text))
+        if any(char.isdigit() for char in key):
+            return None
+        indexes = [
+            index
+            for index, label_key in enumerate(self._keys)
+            if label_key and label_key in key and len(key) <= len(label_key) + 3 and index != self.other_index
+        ]
+        return indexes[0] if len(indexes) == 1 else None
 
     def _lookup_part(self, key: str) -> int | None:
         # A single character such as 是 would match too many labels by accident.

@@ -33,6 +33,8 @@ class Text(FieldType):
         value = collapse_whitespace(normalize_free_text(text))
         if not value or is_punctuation_only(value):
             return Invalid(f"请输入文字内容，不能只有标点或表情，{self._example_clause()}。")
+        if not any(char.isalpha() for char in value):
+            return Invalid(f"这里需要填写文字，不能只有数字或日期，{self._example_clause()}。")
         if len(value) < self.min_len:
             return Invalid(
                 f"内容太短了：至少 {self.min_len} 个字，你发了 {len(value)} 个字。请补充完整，{self._example_clause()}。"
@@ -95,7 +97,13 @@ def _name_problem(name: str) -> str:
         return f"姓名至少 {PERSON_NAME_MIN_LEN} 个字。"
     if len(name) > PERSON_NAME_MAX_LEN:
         return f"姓名最多 {PERSON_NAME_MAX_LEN} 个字，你发了 {len(name)} 个字。"
+    if len(name) > PERSON_NAME_MIN_LEN and name.endswith(_TITLES):
+        return "请填写真实姓名，不要带“老师”“同学”等称谓。"
     return ""
+
+
+# Forms of address people add to a name (李老师, 王同学); a name ending in one is rejected.
+_TITLES = ("老师", "同学", "书记", "主任", "先生", "女士", "校长", "院长", "辅导员")
 
 
 # Characters people put inside a phone number: spaces are removed separately.

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from dialogs import render, replies
 from dialogs.engine import Engine, new_state
 from dialogs.paging import PAGE_BREAK
+from dialogs.quick import QuickUpdate, looks_like_quick_update, parse_quick_update
 from dialogs.pairing import SIGNED
 from dialogs.spec import PREFILL_KEY, Answers
 from dialogs.updates import (
@@ -178,14 +179,10 @@ class MyPairings:
 
     def is_quick(self, text: str) -> bool:
         """Tell whether a message outside any dialog reads as a quick offer update."""
-        from dialogs.quick import looks_like_quick_update
-
         return looks_like_quick_update(text)
 
     async def quick(self, session: dict, openid: str, text: str) -> str:
         """Start a quick update from one message, or explain the accepted forms."""
-        from dialogs.quick import parse_quick_update
-
         update = parse_quick_update(text)
         if update is None:
             return replies.QUICK_NOT_UNDERSTOOD + "\n\n" + QUICK_FORMS
@@ -214,11 +211,9 @@ class MyPairings:
         student = await self.backend.get_student(openid, int(pending["ids"][number - 1]))
         if student is None:
             return replies.STUDENT_GONE
-        from dialogs.quick import QuickUpdate
-
         return self._start_quick(session, student, QuickUpdate(**pending["update"]))
 
-    def _start_quick(self, session: dict, student: StudentView, update: Any) -> str:
+    def _start_quick(self, session: dict, student: StudentView, update: QuickUpdate) -> str:
         answers: Answers = {"action": ACTION_OF_KIND[update.action]}
         for key, value in (("company", update.company), ("position", update.position)):
             if value:
@@ -267,7 +262,7 @@ class MyPairings:
         return message
 
 
-def _as_dict(update: Any) -> dict[str, Any]:
+def _as_dict(update: QuickUpdate) -> dict[str, Any]:
     return {
         "student_name": update.student_name,
         "student_phone": update.student_phone,

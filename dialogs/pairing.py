@@ -163,7 +163,7 @@ CADRE_PAGE = Page(
             "cadre_identity",
             "身份",
             "请选择你的身份。",
-            Choice(IDENTITIES),
+            Choice(IDENTITIES, aliases={"老师": TEACHER, "教职工": TEACHER, "辅导员": TEACHER}),
             help="系统仅支持「教师」身份的团干部添加结对。",
             blocks=(
                 Block(
@@ -199,14 +199,14 @@ BASIC_PAGE = Page(
             "手机号",
             "请输入学生本人的手机号。",
             Mobile(),
-            checks=("student_phone_free",),
+            checks=("not_cadre_phone", "student_phone_free"),
             unique_in_group="students",
             help="学生手机号在全库唯一：已入库的学生不能重复添加。",
         ),
         _basic("department", "院系", "请输入学生所在院系，例如：计算机学院。", Text(2, 40, example="计算机学院")),
         _basic("major", "专业", "请输入学生所学专业，例如：软件工程。", Text(2, 40, example="软件工程")),
         _basic("degree_level", "学历层次", "请选择学生的学历层次。", Choice(DEGREE_LEVELS)),
-        _basic("graduation_year", "毕业年份", "请输入学生的毕业年份，例如：2026。", Year(2015, 2035)),
+        _basic("graduation_year", "毕业年份", "请输入学生的毕业年份。", Year(2015, 2035)),
         _basic("difficulty_types", "困难类型", "请选择学生的困难类型。", MultiChoice(DIFFICULTY_TYPES, other=OTHER, other_example="单亲家庭"),
                help="可多选；选「其他」时请写明具体类型，例如：8 其他：单亲家庭。"),
         _basic(
@@ -257,7 +257,7 @@ POSTINGS_PAGE = Page(
         Field("support_measures", "开展过的就业帮扶", "你为该生开展过哪些就业帮扶？",
               MultiChoice(SUPPORT_MEASURES, other=OTHER, other_example="一对一求职陪跑"), help="可多选；选「其他」时请写明，例如：7 其他：一对一求职陪跑。"),
         Field("recommend_channels", "推荐岗位的方式", "你通过哪些方式向该生推荐岗位？",
-              MultiChoice(RECOMMEND_CHANNELS, other=OTHER, other_example="组织企业参访"), help="可多选；选「其他」时请写明，例如：5 其他：企业参访。"),
+              MultiChoice(RECOMMEND_CHANNELS, other=OTHER, other_example="组织企业参访"), help="可多选；选「其他」时请写明，例如：5 其他：组织企业参访。"),
         Field(
             "postings_recommended",
             "是否推荐不少于2个相符岗位",
@@ -298,7 +298,7 @@ EMPLOYMENT_PAGE = Page(
               optional=True, when=_is_yes("has_offer"), help="学生尚未入职可回复「跳过」，之后再补充。"),
         Field("final_position", "入职岗位", "请输入入职岗位。", Text(1, 40, example="测试工程师"),
               when=lambda answers: answers.get("has_offer") is True and bool(answers.get("final_employer"))),
-        Field("final_start_date", "入职日期", "请输入入职日期，例如：2026-07-01。", Date(), optional=True,
+        Field("final_start_date", "入职日期", "请输入入职日期。", Date(), optional=True,
               when=lambda answers: answers.get("has_offer") is True and bool(answers.get("final_employer"))),
     ),
 )

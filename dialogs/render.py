@@ -79,8 +79,17 @@ def page_summary(position: PageSummary, root: Mapping[str, Any], context: Mappin
     entries = page_entries(position)
     lines = [position.header + f"请核对{position.page.title}："]
     lines += summary_lines(entries, root, context)
-    lines.append(position.page.footer or texts.PAGE_SUMMARY_FOOTER)
+    footer = position.page.footer or texts.PAGE_SUMMARY_FOOTER
+    lines.append(footer.format(example=editable_example(entries)))
     return "\n".join(lines)
+
+
+def editable_example(entries: list[Entry]) -> int:
+    """Return the number of the first entry that 「修改 N」 can change, for the example in a footer."""
+    for number, entry in enumerate(entries, 1):
+        if isinstance(entry.node, Field) and not is_locked(entry.node, entry.scope):
+            return number
+    return 1
 
 
 def page_entries(position: PageSummary) -> list[Entry]:
@@ -98,8 +107,9 @@ def item_summary(position: ItemSummary, root: Mapping[str, Any], context: Mappin
     number = position.path[-1][1] + 1
     group = position.group
     lines = [position.header + f"请核对第{number}{group.counter}{group.label}的信息："]
-    lines += summary_lines(item_entries(position), root, context)
-    lines.append(texts.SUMMARY_FOOTER)
+    entries = item_entries(position)
+    lines += summary_lines(entries, root, context)
+    lines.append(texts.SUMMARY_FOOTER.format(example=editable_example(entries)))
     return "\n".join(lines)
 
 

@@ -68,6 +68,25 @@ def _is_subsequence(short: str, long: str) -> bool:
     return all(char in remaining for char in short)
 
 
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "北大": ("北京大学",), "清华": ("清华大学",), "人大": ("中国人民大学",), "人民大学": ("中国人民大学",),
+    "北师大": ("北京师范大学",), "北航": ("北京航空航天大学",), "北理工": ("北京理工大学",),
+    "北邮": ("北京邮电大学",), "复旦": ("复旦大学",), "上交": ("上海交通大学",), "上海交大": ("上海交通大学",),
+    "同济": ("同济大学",), "华师大": ("华东师范大学",), "华东师大": ("华东师范大学",), "浙大": ("浙江大学",),
+    "南大": ("南京大学",), "东南": ("东南大学",), "中科大": ("中国科学技术大学",), "科大": ("中国科学技术大学",),
+    "武大": ("武汉大学",), "华科": ("华中科技大学",), "华中大": ("华中科技大学",), "中大": ("中山大学",),
+    "华工": ("华南理工大学",), "华南理工": ("华南理工大学",), "川大": ("四川大学",), "电子科大": ("电子科技大学",),
+    "西交": ("西安交通大学",), "西安交大": ("西安交通大学",), "哈工大": ("哈尔滨工业大学",), "吉大": ("吉林大学",),
+    "山大": ("山东大学",), "南开": ("南开大学",), "天大": ("天津大学",), "厦大": ("厦门大学",),
+    "中南": ("中南大学",), "湖大": ("湖南大学",), "重大": ("重庆大学",), "兰大": ("兰州大学",),
+    "西工大": ("西北工业大学",), "大工": ("大连理工大学",), "东北大": ("东北大学",), "北外": ("北京外国语大学",),
+    "上外": ("上海外国语大学",), "央财": ("中央财经大学",), "上财": ("上海财经大学",), "贸大": ("对外经济贸易大学",),
+    "法大": ("中国政法大学",), "北交": ("北京交通大学",), "北科": ("北京科技大学",), "农大": ("中国农业大学",),
+    "民大": ("中央民族大学",), "中传": ("中国传媒大学",), "国科大": ("中国科学院大学",),
+}
+"""Common abbreviations and the official names suggested for them (a passcode must use the official name)."""
+
+
 class UniversityCatalogue:
     """An in-memory list of universities that implements the `Catalogue` protocol of the field types.
 
@@ -79,6 +98,7 @@ class UniversityCatalogue:
         """Index `(code, official name)` pairs; two names with the same key raise ValueError."""
         self._by_key: dict[str, tuple[str, str]] = {}
         self._keys: list[str] = []
+        self._key_set = set(self._keys)
         self._names: list[str] = []
         self._distinctive: list[set[str]] = []
         for code, name in records:
@@ -113,8 +133,9 @@ class UniversityCatalogue:
         bonus. Queries made only of generic words such as 大学 or 职业技术学院 get no suggestions.
         """
         query = university_key(text)
+        aliased = [name for name in ABBREVIATIONS.get(query, ()) if university_key(name) in self._key_set]
         if not _GENERIC_WORDS.sub("", query):
-            return []
+            return aliased[:limit]
 
         scores = self._fuzzy_scores(query)
         if len(query) >= 2:
@@ -125,7 +146,8 @@ class UniversityCatalogue:
         scores = {index: score for index, score in scores.items() if distinctive & self._distinctive[index]}
 
         ranked = sorted(scores.items(), key=lambda item: (-item[1], len(self._keys[item[0]]), item[0]))
-        return [self._names[index] for index, _ in ranked[:limit]]
+        names = aliased + [self._names[index] for index, _ in ranked if self._names[index] not in aliased]
+        return names[:limit]
 
     def _fuzzy_scores(self, query: str) -> dict[int, float]:
         # The same combination as rapidfuzz's WRatio without its token-based scorers. Those took about

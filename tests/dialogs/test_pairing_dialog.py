@@ -382,12 +382,12 @@ async def test_back_from_next_page_reopens_group_menu() -> None:
 
 async def test_back_twice_then_answers_again_in_order() -> None:
     chat = Chat()
-    await chat.run([*START, "张三", "1", "13900002222", "1370000333"])
+    await chat.run([*START, "张三", "1", "13900002222", "数学学院"])
     await chat.say("返回")
     reply = await chat.say("返回")
     assert "当前答案：13900002222" in reply
     reply = await chat.say("13900002223")
-    assert "当前答案：1370000333" in reply
+    assert "当前答案：数学学院" in reply
     assert "院系" in reply
     reply = await chat.say("经济学院")
     assert "请输入学生所学专业" in reply
@@ -421,3 +421,23 @@ async def test_cancel_confirmation_asks_again() -> None:
     assert "请回复「是」放弃填写" in reply
     reply = await chat.say("否")
     assert "请选择学生性别" in reply
+
+
+async def test_cadre_phone_rejected_as_student_phone() -> None:
+    chat = Chat()
+    await chat.run([*START, "张三", "1"])
+    reply = await chat.say("13800001111")
+    assert "这是你本人（团干部）的手机号" in reply
+
+
+async def test_common_words_for_choices() -> None:
+    chat = Chat()
+    await chat.run(START[:5])
+    reply = await chat.say("老师")
+    assert "请核对团干信息" in reply
+    await chat.run(["确认", "张三"])
+    reply = await chat.say("男生")
+    assert "请输入学生本人的手机号" in reply
+    await chat.run(["13900002222", "计算机学院", "软件工程"])
+    reply = await chat.say("大学本科")
+    assert "毕业年份" in reply

@@ -258,3 +258,9 @@ def test_passcode_hint_and_display(context: ParseContext) -> None:
 
     assert "北京大学001" in field.hint()
     assert field.display(PEKING) == "北京大学"
+
+
+def test_abbreviations_suggest_official_name(catalogue: UniversityCatalogue) -> None:
+    assert catalogue.suggest("人大")[0] == "中国人民大学"
+    assert catalogue.suggest("中科大")[0] == "中国科学技术大学"
+    assert catalogue.suggest("哈工大")[0] == "哈尔滨工业大学"

@@ -1,0 +1,56 @@
+"""Step keys: a short name of where a user stands in a dialog, for logs and metrics.
+
+A step key names the dialog, the group items on the way and the question or summary, for example
+`pairing/students2/phone` or `pairing/students1/summary`. It is built from declared keys and item
+numbers only, never from answers, so it is safe to log.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from dialogs.spec import Dialog
+from dialogs.walk import Ask, Complete, GroupMenu, ItemSummary, PageSummary, Path, locate
+
+HOME_STEP = "home"
+"""Step key of a user with no dialog open."""
+
+
+def step_key(session: Mapping[str, Any] | None, dialogs: Mapping[str, Dialog]) -> str:
+    """Return the step key of a stored session; `dialogs` maps dialog keys to their declarations.
+
+    The session is not changed: the position is found on a copy of the answers, because finding it
+    fills in empty group items.
+    """
+    state = (session or {}).get("dialog")
+    if not isinstance(state, Mapping):
+        return HOME_STEP
+    key = str(state.get("dialog", "?"))
+    dialog = dialogs.get(key)
+    if dialog is None:
+        return f"{key}/unknown"
+    if state.get("confirm_cancel"):
+        return f"{key}/confirm-cancel"
+    focus = state.get("focus")
+    if isinstance(focus, Mapping):
+        path = tuple((str(name), int(index)) for name, index in focus.get("path", ()))
+        return _join(key, path, str(focus.get("key", "?")))
+    answers = copy.deepcopy(state.get("answers") or {})
+    position = locate(dialog.nodes, answers)
+    if isinstance(position, Ask):
+        return _join(key, position.path, position.field.key)
+    if isinstance(position, PageSummary):
+        return _join(key, position.path, f"{position.page.key}-summary")
+    if isinstance(position, ItemSummary):
+        return _join(key, position.path, "summary")
+    if isinstance(position, GroupMenu):
+        return _join(key, position.path, f"{position.group.key}-menu")
+    assert isinstance(position, Complete)
+    return f"{key}/complete"
+
+
+def _join(dialog_key: str, path: Path, leaf: str) -> str:
+    items = [f"{name}{index + 1}" for name, index in path]
+    return "/".join([dialog_key, *items, leaf])
