@@ -14,8 +14,8 @@ from typing import Any, Protocol
 from dialogs import render, replies
 from dialogs.engine import Engine, new_state
 from dialogs.paging import PAGE_BREAK
-from dialogs.quick import QuickUpdate, looks_like_quick_update, parse_quick_update
 from dialogs.pairing import SIGNED
+from dialogs.quick import QuickUpdate, looks_like_quick_update, parse_quick_update
 from dialogs.spec import PREFILL_KEY, Answers
 from dialogs.updates import (
     ACTION_JOIN,

@@ -98,7 +98,6 @@ class UniversityCatalogue:
         """Index `(code, official name)` pairs; two names with the same key raise ValueError."""
         self._by_key: dict[str, tuple[str, str]] = {}
         self._keys: list[str] = []
-        self._key_set = set(self._keys)
         self._names: list[str] = []
         self._distinctive: list[set[str]] = []
         for code, name in records:
@@ -133,7 +132,7 @@ class UniversityCatalogue:
         bonus. Queries made only of generic words such as 大学 or 职业技术学院 get no suggestions.
         """
         query = university_key(text)
-        aliased = [name for name in ABBREVIATIONS.get(query, ()) if university_key(name) in self._key_set]
+        aliased = [name for name in ABBREVIATIONS.get(query, ()) if university_key(name) in self._by_key]
         if not _GENERIC_WORDS.sub("", query):
             return aliased[:limit]
 
