@@ -9,10 +9,13 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from bot.backend_students import StudentsMixin
+from bot.binding import PhoneBinding
 from bot.submission import pairing_submission
 from dialogs.conversation import BackendUnavailable, CadreInfo, SubmitReport
 from dialogs.my_pairings import PairingLine
 from dialogs.parsing import Catalogue
+from dialogs.registration import CodeRequestResult, CodeVerifyResult
 from dialogs.spec import Answers
 from dialogs.universities import UniversityCatalogue
 from store.db import Database
@@ -30,26 +33,39 @@ PHONE_TAKEN = "该手机号的学生已在结对名单中（学生手机号在�
 
 
 def _cadre_info(profile: CadreProfile) -> CadreInfo:
-    return CadreInfo(phone=profile.phone, name=profile.name, name_locked=profile.name_locked)
+    return CadreInfo(
+        phone=profile.phone,
+        name=profile.name,
+        name_locked=profile.name_locked,
+        title=profile.title,
+        identity=profile.identity,
+    )
 
 
-class StoreBackend:
+class StoreBackend(StudentsMixin):
     """Implements `dialogs.conversation.Backend` with the SQL repositories."""
 
     def __init__(
-        self, db: Database, catalogue: UniversityCatalogue, *, clock: Callable[[], float] = time.monotonic
+        self,
+        db: Database,
+        catalogue: UniversityCatalogue,
+        binding: PhoneBinding,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
+        self.binding = binding
         self.cadres = CadreRepository(db)
         self.pairings = PairingRepository(db)
+        self._open_student_repositories(db)
         self._catalogue = catalogue
         self._clock = clock
         self._loaded_at = clock()
 
     @classmethod
-    async def open(cls, db: Database) -> StoreBackend:
+    async def open(cls, db: Database, binding: PhoneBinding) -> StoreBackend:
         """Create a backend with the university list loaded from the database."""
-        return cls(db, await load_catalogue(db))
+        return cls(db, await load_catalogue(db), binding)
 
     def catalogue(self) -> Catalogue:
         return self._catalogue
@@ -64,8 +80,13 @@ class StoreBackend:
         profile = await self._guard(self.cadres.get_by_openid(openid))
         return None if profile is None else _cadre_info(profile)
 
-    async def bind_phone(self, openid: str, phone: str) -> CadreInfo:
-        return _cadre_info(await self._guard(self.cadres.bind_phone(openid, phone)))
+    async def request_code(self, openid: str, phone: str) -> CodeRequestResult:
+        result: CodeRequestResult = await self._guard(self.binding.request_code(openid, phone))
+        return result
+
+    async def verify_code(self, openid: str, phone: str, code: str) -> CodeVerifyResult:
+        result: CodeVerifyResult = await self._guard(self.binding.verify_code(openid, phone, code))
+        return result
 
     async def check(self, name: str, value: Any, answers: Answers) -> str | None:
         if name == "student_phone_free":

@@ -10,13 +10,14 @@ import hmac
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from store.db import DEFAULT_DATABASE_URL, normalize_url
 from store.sessions.base import SESSION_TTL_S
 
 if TYPE_CHECKING:
+    from bot.config_limits import Limits
     from bot.config_sms import SmsSettings
 
 DEV_TOKEN = "jiedui-dev-token"
@@ -75,6 +76,7 @@ class Settings:
     redis_url: Secret | None
     session_ttl_s: int
     sms: SmsSettings
+    limits: Limits = field(default_factory=lambda: _default_limits())
 
     @property
     def safe_mode(self) -> bool:
@@ -102,10 +104,13 @@ class Settings:
         - REDIS_URL: Redis URL of the session store; when unset, sessions live in process memory.
         - JIEDUI_SESSION_TTL_S: idle seconds after which a session expires (default 7 days).
         - JIEDUI_SMS_* and TENCENT_SMS_*: how verification codes are sent; see `read_sms_settings`.
+        - JIEDUI_FLOOD_MAX_MESSAGES, JIEDUI_FLOOD_WINDOW_S, JIEDUI_PUSH_DEADLINE_S: the flood limit
+          and the push deadline; see `read_limits`.
 
         Raises ConfigError naming the first invalid variable.
         """
         # Imported here because bot.config_sms needs ConfigError and Secret from this module.
+        from bot.config_limits import read_limits
         from bot.config_sms import read_sms_settings
 
         env = {name: value.strip() for name, value in environ.items() if value.strip()}
@@ -166,7 +171,15 @@ class Settings:
             redis_url=Secret(redis_url) if redis_url is not None else None,
             session_ttl_s=_read_positive_int(env, "JIEDUI_SESSION_TTL_S", SESSION_TTL_S),
             sms=read_sms_settings(env, dev_token=token is None),
+            limits=read_limits(env),
         )
+
+
+def _default_limits() -> Limits:
+    # Imported here because bot.config_limits needs ConfigError from this module.
+    from bot.config_limits import Limits
+
+    return Limits()
 
 
 def _read_aes_key(env: Mapping[str, str], name: str) -> Secret | None:

@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot.backend import StoreBackend
+from bot.binding import open_phone_binding
 from bot.push import Push
 from dialogs import replies
 from dialogs.conversation import Conversation, Incoming
@@ -75,11 +76,13 @@ class ChatService:
             return replies.BUSY
 
     async def aclose(self) -> None:
-        """Release what the service holds; the store and the database are closed by their owner."""
+        """Release what the service holds (the SMS sender); the store and the database are closed by their owner."""
+        if self.backend is not None:
+            await self.backend.binding.aclose()
 
 
 async def build_service(settings: Settings, database: Database, sessions: SessionStore) -> ChatService:
     """Create the chat service of one worker on an open database and session store."""
-    backend = await StoreBackend.open(database)
+    backend = await StoreBackend.open(database, open_phone_binding(settings.sms, database))
     conversation = Conversation(backend, session_ttl_s=settings.session_ttl_s)
     return ChatService(sessions=sessions, conversation=conversation, backend=backend)

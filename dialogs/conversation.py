@@ -21,10 +21,12 @@ from dialogs.engine import Checker, Engine, Outcome, new_state
 from dialogs.fields import Mobile
 from dialogs.my_pairings import MyPairings, StudentsBackend
 from dialogs.paging import paginate
-from dialogs.pairing import DIALOGS, PAIRING, REGISTRATION, student_names
+from dialogs.pairing import DIALOGS, PAIRING, student_names
 from dialogs.parsing import Catalogue, ParseContext
-from dialogs.spec import Answers
+from dialogs.registration import CHANGE_PHONE_WORDS, REGISTRATION_KEY, BindingBackend, Registration
+from dialogs.spec import PREFILL_KEY, Answers
 from dialogs.updates import QUICK, UPDATE
+from dialogs.walk import LOCKED_KEY
 
 RESUME_AFTER_S = 3600
 """Idle time after which a returning user is first shown where they were."""
@@ -58,6 +60,8 @@ class CadreInfo:
     phone: str
     name: str | None = None
     name_locked: bool = False
+    title: str | None = None
+    identity: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,17 +73,14 @@ class SubmitReport:
     repeated: bool = False
 
 
-class Backend(Checker, StudentsBackend, Protocol):
+class Backend(Checker, StudentsBackend, BindingBackend, Protocol):
     """Everything the conversation needs from the database."""
 
     def catalogue(self) -> Catalogue:
         """Return the university list used to check passcodes."""
 
     async def cadre(self, openid: str) -> CadreInfo | None:
-        """Return the cadre bound to `openid`, or None before registration."""
-
-    async def bind_phone(self, openid: str, phone: str) -> CadreInfo:
-        """Bind a mobile number to `openid` (the single entry point of registration)."""
+        """Return the cadre bound to `openid`, or None until a phone is bound with a correct code."""
 
     async def submit_pairing(self, openid: str, answers: Answers, context: Mapping[str, Any]) -> SubmitReport:
         """Store a complete pairing draft in one transaction."""
@@ -98,16 +99,33 @@ class DialogChecker:
         return await self.backend.check(name, value, answers)
 
 
+def carried_over(cadre: CadreInfo) -> Answers:
+    """Seed a new submission with the cadre info of the last one.
+
+    A locked name is shown without being asked. An unlocked name, the 职务 and the 身份 are asked
+    again with the stored value offered through 「不变」.
+    """
+    answers: Answers = {}
+    prefill: dict[str, str] = {}
+    if cadre.name and cadre.name_locked:
+        answers = {"cadre_name": cadre.name, LOCKED_KEY: ["cadre_name"]}
+    elif cadre.name:
+        prefill["cadre_name"] = cadre.name
+    if cadre.title:
+        prefill["cadre_title"] = cadre.title
+    if cadre.identity:
+        prefill["cadre_identity"] = cadre.identity
+    if prefill:
+        answers[PREFILL_KEY] = prefill
+    return answers
+
+
 @dataclass
 class Turn:
     """The result of one message: the reply text and the session to store (None deletes it)."""
 
     reply: str
     session: dict | None
-
-
-def _mask(phone: str) -> str:
-    return phone[:3] + "****" + phone[-4:] if len(phone) == 11 else phone
 
 
 class Conversation:
@@ -128,6 +146,7 @@ class Conversation:
         dialogs = {**DIALOGS, UPDATE.key: UPDATE, QUICK.key: QUICK}
         self.engines = {key: Engine(dialog) for key, dialog in dialogs.items()}
         self.pairings = MyPairings(backend, self.engines)
+        self.registration = Registration(backend)
 
     async def handle(self, session: dict | None, expired: bool, openid: str, incoming: Incoming) -> Turn:
         """Apply one incoming message to the session and return the reply."""
@@ -170,7 +189,7 @@ class Conversation:
     def _with_prompt(self, message: str, state: dict | None) -> str:
         if not state:
             return message + "\n\n" + replies.HOME_MENU
-        return message + "\n\n" + self.engines[state["dialog"]].prompt(state)
+        return message + "\n\n" + self._runner(state).prompt(state)
 
     def _next_page(self, session: dict) -> str:
         pages = session.get("pages") or []
@@ -185,11 +204,17 @@ class Conversation:
         if state:
             return replies.WELCOME + "\n\n" + self._with_prompt(replies.RESUME.format(title=self._title(state)), state)
         if await self._cadre(openid) is None:
-            return replies.WELCOME + "\n\n" + self._start(session, REGISTRATION.key, {}, {"then": ""})
+            return replies.WELCOME + "\n\n" + self._start_registration(session, openid)
         return replies.WELCOME + "\n\n" + replies.HOME_MENU
 
     def _title(self, state: dict) -> str:
-        return self.engines[state["dialog"]].dialog.title
+        return self._runner(state).dialog.title
+
+    def _runner(self, state: dict) -> Engine | Registration:
+        """Return what runs a dialog state: the phone binding flow, or the engine of a declared dialog."""
+        if state["dialog"] == REGISTRATION_KEY:
+            return self.registration
+        return self.engines[state["dialog"]]
 
     async def _cadre(self, openid: str) -> CadreInfo | None:
         return await self.backend.cadre(openid)
@@ -197,7 +222,7 @@ class Conversation:
     # Inside a dialog -----------------------------------------------------------------------------
 
     async def _in_dialog(self, session: dict, openid: str, state: dict, text: str, incoming: Incoming) -> str:
-        engine = self.engines[state["dialog"]]
+        engine = self._runner(state)
         idle_s = self.clock() - float(session.get("seen_at") or self.clock())
         if idle_s > self.resume_after_s and parse_command(text) is None and incoming.kind != "click":
             return replies.RESUME.format(title=engine.dialog.title) + "\n\n" + engine.prompt(state)
@@ -217,7 +242,7 @@ class Conversation:
         session.pop("dialog", None)
         if outcome.status in ("cancelled", "ended"):
             return message + "\n\n" + replies.HOME_MENU
-        if state["dialog"] == REGISTRATION.key:
+        if state["dialog"] == REGISTRATION_KEY:
             return await self._registered(session, openid, state, message)
         if state["dialog"] == UPDATE.key:
             return await self.pairings.finish_update(openid, state)
@@ -226,11 +251,10 @@ class Conversation:
         return await self._submit(session, openid, state, message)
 
     async def _registered(self, session: dict, openid: str, state: dict, message: str) -> str:
-        cadre = await self.backend.bind_phone(openid, state["answers"]["phone"])
-        done = replies.REGISTERED.format(phone=_mask(cadre.phone))
+        """Go on after the binding flow bound the phone: to the dialog it was started for, else home."""
         if state["context"].get("then") == PAIRING.key:
-            return done + "\n\n" + await self._start_pairing(session, openid)
-        return done + "\n\n" + replies.HOME_MENU
+            return message + "\n\n" + await self._start_pairing(session, openid)
+        return message + "\n\n" + replies.HOME_MENU
 
     async def _submit(self, session: dict, openid: str, state: dict, message: str) -> str:
         engine = self.engines[PAIRING.key]
@@ -261,13 +285,14 @@ class Conversation:
         word = normalize(text)
         cadre = await self._cadre(openid)
         if cadre is None:
-            then = PAIRING.key if word in _START_WORDS else ""
-            opening = self._start(session, REGISTRATION.key, {}, {"then": then})
-            if isinstance(Mobile().parse(text, self._parse_context()), str):
-                state = session["dialog"]
-                outcome = await self.engines[REGISTRATION.key].handle(state, text, self._parse_context(), self.backend)
-                return await self._after(session, openid, state, outcome)
-            return opening
+            opening = self._start_registration(session, openid, then=PAIRING.key if word in _START_WORDS else "")
+            if not isinstance(Mobile().parse(text, self._parse_context()), str):
+                return opening
+            state = session["dialog"]
+            outcome = await self.registration.handle(state, text, self._parse_context())
+            return await self._after(session, openid, state, outcome)
+        if word in CHANGE_PHONE_WORDS:
+            return self._start_registration(session, openid, current_phone=cadre.phone)
         picked = await self.pairings.pick(session, openid, text)
         if picked is not None:
             return picked
@@ -290,15 +315,19 @@ class Conversation:
         session["dialog"] = state
         return "\n\n".join(engine.start(state).messages)
 
+    def _start_registration(
+        self, session: dict, openid: str, *, then: str = "", current_phone: str | None = None
+    ) -> str:
+        state = self.registration.new_state(openid, then=then, current_phone=current_phone)
+        session["dialog"] = state
+        return "\n\n".join(self.registration.start(state).messages)
+
     async def _start_pairing(self, session: dict, openid: str) -> str:
         cadre = await self._cadre(openid)
         if cadre is None:
-            return self._start(session, REGISTRATION.key, {}, {"then": PAIRING.key})
-        answers: Answers = {}
-        if cadre.name_locked and cadre.name:
-            answers = {"cadre_name": cadre.name, "_locked": ["cadre_name"]}
+            return self._start_registration(session, openid, then=PAIRING.key)
         context = {"phone": cadre.phone, "submission_key": secrets.token_hex(16)}
-        return self._start(session, PAIRING.key, answers, context)
+        return self._start(session, PAIRING.key, carried_over(cadre), context)
 
     async def _list(self, session: dict, openid: str) -> str:
         return await self.pairings.show_list(session, openid)

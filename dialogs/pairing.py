@@ -323,22 +323,7 @@ PAIRING = Dialog(
     intro="开始提交结对名单：先输入结对口令，再填写团干信息，然后添加1至3名帮扶学生，每名学生分基本信息、岗位推荐情况、就业情况三页。",
 )
 
-REGISTRATION = Dialog(
-    "registration",
-    "绑定手机号",
-    (
-        Field(
-            "phone",
-            "手机号",
-            "请输入你的手机号，完成团干部身份绑定。请使用唯一且固定的手机号；如已线下向高校团委登记过，请使用登记的手机号。",
-            Mobile(),
-            help="手机号是团干部的唯一身份，你名下的结对数据都按这个号码归档。",
-        ),
-    ),
-    intro="欢迎使用结对帮扶助手！首次使用需要先绑定手机号。",
-)
-
-DIALOGS = {dialog.key: dialog for dialog in (PAIRING, REGISTRATION)}
+DIALOGS = {PAIRING.key: PAIRING}
 
 
 def student_names(answers: Mapping[str, Any]) -> list[str]:

@@ -90,7 +90,7 @@ def new_code() -> str:
     return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
 
 
-def _newest(openid: str | None, phone: str) -> Select[tuple[VerificationCode]]:
+def _newest(openid: str | None, phone: str) -> Select[VerificationCode]:
     """Select the newest code row of a phone, for one OpenID or any."""
     statement = select(VerificationCode).where(VerificationCode.phone == phone)
     if openid is not None:

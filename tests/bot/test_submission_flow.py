@@ -101,14 +101,14 @@ async def test_second_cadre_cannot_reuse_student_phone(stack: Stack) -> None:
 @pytest.mark.parametrize(
     ("answers", "bad", "expected"),
     [
-        (START[:3], "王2", "汉字"),
-        (START[:3], "😀王", "汉字"),
-        (START[:7], "张三", None),
-        ([*START[:7], "张三"], "3", "1"),
-        ([*START[:7], "张三", "1"], "1380000111", "11位"),
-        ([*START[:7], *basic_answers()[:6]], "去年", "年份"),
-        ([*START[:7], *basic_answers()[:7]], "1、9", "9"),
-        ([*START[:7], *basic_answers()[:8]], "也许", "是"),
+        (START[:4], "王2", "汉字"),
+        (START[:4], "😀王", "汉字"),
+        (START[:8], "张三", None),
+        ([*START[:8], "张三"], "3", "1"),
+        ([*START[:8], "张三", "1"], "1380000111", "11位"),
+        ([*START[:8], *basic_answers()[:6]], "去年", "年份"),
+        ([*START[:8], *basic_answers()[:7]], "1、9", "9"),
+        ([*START[:8], *basic_answers()[:8]], "也许", "是"),
     ],
 )
 async def test_rejected_answer_keeps_question(stack: Stack, answers: list[str], bad: str, expected: str | None) -> None:
@@ -124,7 +124,7 @@ async def test_rejected_answer_keeps_question(stack: Stack, answers: list[str], 
 
 async def test_full_width_and_chinese_separators(stack: Stack) -> None:
     cadre = stack.cadre()
-    await cadre.run([*START[:1], "＋86 138-0000-1111", *START[2:7], "张三", "１"])
+    await cadre.run([*START[:1], "＋86 138-0000-1111", *START[2:8], "张三", "１"])
     await cadre.say("１３９ ００００ ２２２２")
     await cadre.run(basic_answers()[3:7])
     reply = await cadre.say("１，３；８ 单亲家庭")
@@ -147,7 +147,7 @@ async def test_blocking_rules(stack: Stack) -> None:
     await cadre.say("确认")
     await cadre.say("取消")
     await cadre.say("是")
-    reply = await cadre.run(START[:1] + START[2:5])
+    reply = await cadre.run(START[:1] + START[3:6])
     reply = await cadre.say("学生")
     assert "学生身份的团干无法添加结对" in reply
     reply = await cadre.say("确认")
@@ -157,7 +157,7 @@ async def test_blocking_rules(stack: Stack) -> None:
 
 async def test_back_cancel_and_edit(stack: Stack) -> None:
     cadre = stack.cadre()
-    await cadre.run([*START[:6]])
+    await cadre.run([*START[:7]])
     reply = await cadre.say("修改 4")
     assert "当前答案：校团委副书记" in reply
     reply = await cadre.say("返回")
@@ -194,7 +194,7 @@ async def test_next_page_of_long_summary(stack: Stack) -> None:
 
 async def test_redelivered_push_gets_first_reply(stack: Stack) -> None:
     cadre = stack.cadre()
-    await cadre.run(START[:2])
+    await cadre.run(START[:3])
     push = build_text_push(
         openid=cadre.user.openid, account=cadre.user.account, content="北京大学001", msg_id=424242, create_time=1_900_000_000
     )
@@ -208,7 +208,7 @@ async def test_redelivered_push_gets_first_reply(stack: Stack) -> None:
 
 async def test_failed_push_is_processed_on_retry(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     cadre = stack.cadre()
-    await cadre.run(START[:2])
+    await cadre.run(START[:3])
     original = stack.service.conversation.handle
     calls = {"count": 0}
 
@@ -258,8 +258,10 @@ async def test_events_and_media(stack: Stack) -> None:
     reply = await cadre.user.subscribe()
     assert reply is not None and "欢迎关注" in reply
     reply = await cadre.say(START[1])
+    assert "验证码已发送至 138****1111" in reply
+    reply = await cadre.say(START[2])
     assert "绑定成功" in reply
-    await cadre.run([START[0], *START[2:7]])
+    await cadre.run([START[0], *START[3:8]])
     reply = await cadre.click("HELP")
     assert "请输入学生姓名" in reply
     reply = await cadre.click("MY_PAIRINGS")
@@ -277,7 +279,7 @@ async def test_events_and_media(stack: Stack) -> None:
 async def test_expired_session_is_announced(sqlite_url: str) -> None:
     async for stack in open_stack(sqlite_url, memory_sessions(session_ttl_s=1)):
         cadre = stack.cadre()
-        await cadre.run(START[:3])
+        await cadre.run(START[:4])
         await asyncio.sleep(1.3)
         reply = await cadre.say("王建国")
         assert "已自动失效" in reply
@@ -287,7 +289,7 @@ async def test_expired_redis_session_is_announced(postgres_url: str, redis_url: 
     try:
         async for stack in open_stack(postgres_url, redis_sessions(redis_url, redis_prefix, session_ttl_s=1)):
             cadre = stack.cadre()
-            await cadre.run(START[:3])
+            await cadre.run(START[:4])
             await asyncio.sleep(1.3)
             reply = await cadre.say("王建国")
             assert "已自动失效" in reply

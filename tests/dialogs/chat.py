@@ -6,10 +6,12 @@ from collections.abc import Iterable
 
 from dialogs.conversation import Conversation, Incoming
 from dialogs.paging import utf8_len
-from tests.dialogs.fakes import FakeBackend
+from tests.dialogs.fakes import FAKE_CODE, FakeBackend
 
 CADRE_PHONE = "13800001111"
-START = ["提交结对", CADRE_PHONE, "北京大学001", "王建国", "校团委副书记", "1", "确认"]
+CADRE_CODE = FAKE_CODE
+"""The SMS code of the binding: FakeBackend's code, and the development code of the log sender."""
+START = ["提交结对", CADRE_PHONE, CADRE_CODE, "北京大学001", "王建国", "校团委副书记", "1", "确认"]
 
 
 def basic_answers(name: str = "张三", phone: str = "13900002222") -> list[str]:

@@ -11,10 +11,14 @@ from typing import Any
 
 from dialogs.conversation import CadreInfo, SubmitReport
 from dialogs.my_pairings import PairingLine, QuickResult, StudentView
+from dialogs.registration import MAX_TRIES, CodeRequestResult, CodeVerifyResult
 from dialogs.spec import Answers
 from dialogs.universities import UniversityCatalogue
 
 CSV_PATH = Path(__file__).resolve().parents[2] / "store" / "data" / "universities.csv"
+
+FAKE_CODE = "000000"
+"""The verification code FakeBackend sends to every phone, like the development code of the log sender."""
 
 
 @functools.cache
@@ -30,6 +34,9 @@ class FakeBackend:
 
     def __init__(self) -> None:
         self.cadres: dict[str, CadreInfo] = {}
+        self.pending_codes: dict[tuple[str, str], int] = {}
+        """Failed attempts of the code sent for each (OpenID, phone) that is waiting to be entered."""
+        self.codes_sent: list[str] = []
         self.submitted: list[tuple[Answers, Mapping[str, Any]]] = []
         self.taken_phones: set[str] = set()
         self.fail_submit = False
@@ -40,9 +47,28 @@ class FakeBackend:
     async def cadre(self, openid: str) -> CadreInfo | None:
         return self.cadres.get(openid)
 
-    async def bind_phone(self, openid: str, phone: str) -> CadreInfo:
-        self.cadres[openid] = CadreInfo(phone=phone)
-        return self.cadres[openid]
+    async def request_code(self, openid: str, phone: str) -> CodeRequestResult:
+        self.pending_codes[(openid, phone)] = 0
+        self.codes_sent.append(phone)
+        return CodeRequestResult("sent")
+
+    async def verify_code(self, openid: str, phone: str, code: str) -> CodeVerifyResult:
+        key = (openid, phone)
+        if key not in self.pending_codes:
+            return CodeVerifyResult("missing")
+        if code != FAKE_CODE:
+            self.pending_codes[key] += 1
+            left = MAX_TRIES - self.pending_codes[key]
+            if left <= 0:
+                del self.pending_codes[key]
+            return CodeVerifyResult("wrong", tries_left=left)
+        del self.pending_codes[key]
+        previous = self.cadres.pop(openid, None)
+        holders = [other for other, info in self.cadres.items() if info.phone == phone]
+        known = self.cadres.pop(holders[0]) if holders else None
+        self.cadres[openid] = known or CadreInfo(phone=phone)
+        previous_phone = previous.phone if previous is not None and previous.phone != phone else None
+        return CodeVerifyResult("bound", took_from_other_openid=bool(holders), previous_phone=previous_phone)
 
     async def check(self, name: str, value: Any, answers: Answers) -> str | None:
         if name == "student_phone_free" and value in self.taken_phones:
@@ -61,7 +87,9 @@ class FakeBackend:
         self.submitted.append((answers, context))
         self.taken_phones |= phones
         cadre = self.cadres[openid]
-        self.cadres[openid] = CadreInfo(cadre.phone, answers["cadre_name"], True)
+        self.cadres[openid] = CadreInfo(
+            cadre.phone, answers["cadre_name"], True, answers["cadre_title"], answers["cadre_identity"]
+        )
         return SubmitReport(saved_names=tuple(student["name"] for student in answers["students"]))
 
     async def list_pairings(self, openid: str) -> list[PairingLine]:

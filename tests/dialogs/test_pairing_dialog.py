@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.dialogs.chat import START, Chat, basic_answers, student_answers
+from tests.dialogs.chat import CADRE_CODE, START, Chat, basic_answers, student_answers
 
 EXAMPLE_SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "submission.txt"
 
@@ -44,6 +44,9 @@ async def test_registration_comes_first() -> None:
     reply = await chat.say("提交结对")
     assert "手机号" in reply
     reply = await chat.say("138-0000-1111")
+    assert "验证码已发送至 138****1111" in reply
+    assert chat.backend.cadres == {}
+    reply = await chat.say(CADRE_CODE)
     assert "绑定成功" in reply
     assert "结对口令" in reply
     assert chat.backend.cadres["o-test-1"].phone == "13800001111"
@@ -51,7 +54,7 @@ async def test_registration_comes_first() -> None:
 
 async def test_wrong_passcode_keeps_question() -> None:
     chat = Chat()
-    await chat.run(START[:2])
+    await chat.run(START[:3])
     reply = await chat.say("北京大学")
     assert "北京大学001" in reply
     reply = await chat.say("火星大学001")
@@ -63,7 +66,7 @@ async def test_wrong_passcode_keeps_question() -> None:
 
 async def test_student_identity_ends_dialog() -> None:
     chat = Chat()
-    await chat.run(START[:5])
+    await chat.run(START[:6])
     reply = await chat.say("2")
     assert "学生身份的团干无法添加结对" in reply
     assert "回复「确认」结束本次填写" in reply
@@ -112,7 +115,7 @@ async def test_back_restores_previous_answer() -> None:
 
 async def test_back_at_first_question() -> None:
     chat = Chat()
-    await chat.run(START[:2])
+    await chat.run(START[:3])
     reply = await chat.say("返回")
     assert "已经是第一个问题了" in reply
     assert "结对口令" in reply
@@ -135,7 +138,7 @@ async def test_cancel_asks_then_abandons() -> None:
 
 async def test_edit_cadre_field_from_summary() -> None:
     chat = Chat()
-    await chat.run(START[:6])
+    await chat.run(START[:7])
     reply = await chat.say("修改 4")
     assert "当前答案：校团委副书记" in reply
     reply = await chat.say("学院团委书记")
@@ -145,7 +148,7 @@ async def test_edit_cadre_field_from_summary() -> None:
 
 async def test_info_entry_cannot_be_edited() -> None:
     chat = Chat()
-    await chat.run(START[:6])
+    await chat.run(START[:7])
     reply = await chat.say("修改 1")
     assert "「所在单位」不可修改" in reply
     reply = await chat.say("修改 9")
@@ -253,11 +256,11 @@ async def test_other_text_dropped_when_unselected() -> None:
 
 async def test_help_progress_and_skip() -> None:
     chat = Chat()
-    await chat.run(START[:2])
+    await chat.run(START[:3])
     reply = await chat.say("帮助")
     assert "请勿使用学校简称" in reply
     assert "请输入结对口令" in reply
-    await chat.run(START[2:7])
+    await chat.run(START[3:8])
     reply = await chat.say("进度")
     assert "学生 1/3 · 基本信息 1/14" in reply
     reply = await chat.say("跳过")
@@ -432,7 +435,7 @@ async def test_cadre_phone_rejected_as_student_phone() -> None:
 
 async def test_common_words_for_choices() -> None:
     chat = Chat()
-    await chat.run(START[:5])
+    await chat.run(START[:6])
     reply = await chat.say("老师")
     assert "请核对团干信息" in reply
     await chat.run(["确认", "张三"])
