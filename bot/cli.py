@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -95,6 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return failure.status
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (as in `jiedui chat | head`): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _load_settings() -> Settings:
@@ -222,17 +227,18 @@ def _run_script(runner: asyncio.Runner, user: WeChatUser, lines: Iterable[str], 
 def _run_interactive(runner: asyncio.Runner, user: WeChatUser, out: TextIO) -> int:
     print(f"Chatting with {user.url} as {user.openid}. /help lists the commands.", file=out)
     prompt = "> " if sys.stdin.isatty() else ""
+    status = 0
     while True:
         try:
             line = input(prompt)
         except EOFError:
-            return 0
+            return status
         if line.strip() == "/quit":
-            return 0
+            return status
         if line.strip() == "/help":
             print(COMMANDS_HELP, file=out)
         elif line.strip():
-            _send_and_print(runner, user, line, out)
+            status = 0 if _send_and_print(runner, user, line, out) else 1
 
 
 def _send_and_print(runner: asyncio.Runner, user: WeChatUser, line: str, out: TextIO) -> bool:
@@ -252,4 +258,6 @@ def _send_and_print(runner: asyncio.Runner, user: WeChatUser, line: str, out: Te
         print(reply, file=out)
     elif out.isatty():
         print("\033[2m(no reply: the server answered success)\033[0m", file=out)
+    else:
+        print("(no reply: the server answered success)", file=out)
     return True

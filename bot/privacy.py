@@ -43,8 +43,11 @@ def describe_error(error: BaseException) -> str:
 
 
 def _short_path(filename: str) -> str:
-    for package in ("/bot/", "/dialogs/", "/store/", "/site-packages/"):
-        head, found, tail = filename.rpartition(package)
+    _, found, tail = filename.rpartition("/site-packages/")
+    if found:
+        return tail
+    for package in ("bot", "dialogs", "store"):
+        _, found, tail = filename.rpartition(f"/{package}/")
         if found:
-            return package.strip("/") + "/" + tail if package != "/site-packages/" else tail
+            return f"{package}/{tail}"
     return filename

@@ -17,7 +17,6 @@ parser reads them:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from aiohttp import web
@@ -32,7 +31,10 @@ from bot.crypto import (
     check_signature,
     find_element,
 )
+from bot.metrics import METRICS_KEY, PushMetrics, serve_metrics
+from bot.privacy import describe_error
 from bot.push import Push
+from bot.trace import PushTrace, tracing
 from bot.wechat import MalformedPush, UnsupportedPush, contains_doctype, parse_push, render_text_reply
 
 MAX_BODY_BYTES = 64 * 1024
@@ -69,6 +71,8 @@ def build_webhook_app(settings: Settings) -> web.Application:
     app.router.add_get("/wechat", verify_url)
     app.router.add_post("/wechat", receive_push)
     app.router.add_get("/healthz", healthz)
+    app[METRICS_KEY] = PushMetrics()
+    app.router.add_get("/metrics", metrics)
     return app
 
 
@@ -96,6 +100,11 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def metrics(request: web.Request) -> web.Response:
+    """Respond with the Prometheus metrics; see `bot.metrics`."""
+    return await serve_metrics(request, request.app.get(SERVICE_KEY))
+
+
 async def verify_url(request: web.Request) -> web.Response:
     """Respond to WeChat's server verification by echoing `echostr` when the signature is valid."""
     settings = request.app[SETTINGS_KEY]
@@ -114,21 +123,6 @@ async def verify_url(request: web.Request) -> web.Response:
     return web.Response(text=echostr)
 
 
-@dataclass
-class _PushRecord:
-    """Fields of the one log line per push, none of them personal data."""
-
-    started: float = field(default_factory=time.perf_counter)
-    openid_hash: str = "-"
-    kind: str = "-"
-    outcome: str = "-"
-    status: int = 200
-
-    def describe(self, push: Push) -> None:
-        self.openid_hash = loggers.hash_openid(push.openid)
-        self.kind = push.kind if push.event is None else f"event/{push.event}"
-
-
 class _Rejected(Exception):
     """A push rejected with an HTTP error status before it reached the chat service."""
 
@@ -139,31 +133,38 @@ class _Rejected(Exception):
 
 
 async def receive_push(request: web.Request) -> web.Response:
-    """Check, decrypt and parse a push, pass it to the chat service and respond with its reply."""
-    record = _PushRecord()
-    try:
-        response = await _handle_push(request, record)
-    except _Rejected as rejected:
-        duration_ms = (time.perf_counter() - record.started) * 1000
-        loggers.webhook.warning(
-            "push rejected status=%d reason=%s duration_ms=%.0f",
-            rejected.status,
-            rejected.reason,
-            duration_ms,
-        )
-        return web.Response(status=rejected.status, text=rejected.reason)
-    duration_ms = (time.perf_counter() - record.started) * 1000
-    loggers.webhook.info(
-        "push openid=%s type=%s outcome=%s duration_ms=%.0f",
-        record.openid_hash,
-        record.kind,
-        record.outcome,
-        duration_ms,
-    )
-    return response
+    """Check, decrypt and parse a push, pass it to the chat service and respond with its reply.
+
+    Every push ends in one log line: INFO with the hashed OpenID, message type, outcome, duration and
+    dialog step, or WARNING when the request was rejected.
+    """
+    with tracing(PushTrace()) as record:
+        try:
+            response = await _handle_push(request, record)
+        except _Rejected as rejected:
+            record.outcome = "rejected"
+            record.status = rejected.status
+            response = web.Response(status=rejected.status, text=rejected.reason)
+            loggers.webhook.warning(
+                "push rejected status=%d reason=%s duration_ms=%.0f",
+                rejected.status,
+                rejected.reason,
+                record.duration_s * 1000,
+            )
+        else:
+            loggers.webhook.info(
+                "push openid=%s type=%s outcome=%s duration_ms=%.0f step=%s",
+                record.openid_hash,
+                record.kind,
+                record.outcome,
+                record.duration_s * 1000,
+                record.step,
+            )
+        request.app[METRICS_KEY].observe(record.outcome, record.duration_s)
+        return response
 
 
-async def _handle_push(request: web.Request, record: _PushRecord) -> web.Response:
+async def _handle_push(request: web.Request, record: PushTrace) -> web.Response:
     settings = request.app[SETTINGS_KEY]
     query = request.query
     timestamp = query.get("timestamp", "")
@@ -186,7 +187,7 @@ async def _handle_push(request: web.Request, record: _PushRecord) -> web.Respons
     return await _handle_safe_mode_push(request, record, crypto, timestamp, nonce)
 
 
-async def _handle_plain_push(request: web.Request, record: _PushRecord, timestamp: str) -> web.Response:
+async def _handle_plain_push(request: web.Request, record: PushTrace, timestamp: str) -> web.Response:
     _check_timestamp(timestamp, request.app[SETTINGS_KEY].timestamp_window_s)
     body = await _read_body(request)
     _reject_doctype(body)
@@ -198,7 +199,7 @@ async def _handle_plain_push(request: web.Request, record: _PushRecord, timestam
 
 
 async def _handle_safe_mode_push(
-    request: web.Request, record: _PushRecord, crypto: SafeModeCrypto, timestamp: str, nonce: str
+    request: web.Request, record: PushTrace, crypto: SafeModeCrypto, timestamp: str, nonce: str
 ) -> web.Response:
     msg_signature = request.query.get("msg_signature", "")
     if request.query.get("encrypt_type", "").lower() != "aes" or not msg_signature:
@@ -253,7 +254,7 @@ async def _read_body(request: web.Request) -> bytes:
 
 
 async def _answer(
-    request: web.Request, record: _PushRecord, xml: str, *, crypto: SafeModeCrypto | None, key_index: int
+    request: web.Request, record: PushTrace, xml: str, *, crypto: SafeModeCrypto | None, key_index: int
 ) -> web.Response:
     try:
         push = parse_push(xml)
@@ -269,15 +270,18 @@ async def _answer(
 
     try:
         reply = await request.app[SERVICE_KEY].handle(push)
-    except Exception:  # noqa: BLE001 - any service failure is logged and answered `success`, never a 500
-        loggers.webhook.exception("chat service failed on a push from openid=%s", record.openid_hash)
+    except Exception as error:  # noqa: BLE001 - any service failure is logged and answered `success`, never a 500
+        # Only the type and place are logged: messages of database errors quote personal data.
+        loggers.webhook.error(
+            "chat service failed on a push from openid=%s: %s", record.openid_hash, describe_error(error)
+        )
         record.outcome = "service-error"
         return web.Response(text=SUCCESS)
 
     if reply is None or not reply.strip():
         if reply is not None:
             loggers.webhook.warning("chat service returned an empty reply; answering success instead")
-        record.outcome = "no-reply"
+        record.settle("no-reply")
         return web.Response(text=SUCCESS)
     size = len(reply.encode("utf-8"))
     if size > MAX_REPLY_BYTES:
@@ -288,5 +292,5 @@ async def _answer(
     reply_xml = render_text_reply(push, reply, create_time=int(time.time()))
     if crypto is not None:
         reply_xml = crypto.encrypt(reply_xml, key_index=key_index)
-    record.outcome = "reply"
+    record.settle("reply")
     return web.Response(text=reply_xml, content_type="application/xml")

@@ -19,6 +19,7 @@ from store.sessions.base import SessionStore
 from store.sessions.memory import MemorySessionStore
 from store.sessions.redis import RedisSessionStore
 from store.universities import ensure_loaded
+from tests.dialogs.chat import CADRE_CODE
 
 TOKEN = "jieduiTestToken42"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -88,8 +89,13 @@ async def open_stack(
     *,
     env: Mapping[str, str] | None = None,
 ) -> AsyncIterator[Stack]:
-    """Migrate and fill a fresh database, build the service on it and serve it on 127.0.0.1."""
-    settings = Settings.from_env({"WECHAT_TOKEN": TOKEN, "DATABASE_URL": database_url, **(env or {})})
+    """Migrate and fill a fresh database, build the service on it and serve it on 127.0.0.1.
+
+    Every verification code is CADRE_CODE unless `env` sets JIEDUI_SMS_DEV_CODE (an empty value turns
+    the fixed code off, so codes are random and reach the tests through the log sender's records).
+    """
+    base_env = {"WECHAT_TOKEN": TOKEN, "DATABASE_URL": database_url, "JIEDUI_SMS_DEV_CODE": CADRE_CODE}
+    settings = Settings.from_env({**base_env, **(env or {})})
     await upgrade(settings.database_url.get())
     database = Database(settings.database_url.get())
     await ensure_loaded(database)
@@ -101,6 +107,7 @@ async def open_stack(
         yield Stack(settings, database, sessions, service, client)
     finally:
         await client.close()
+        await service.aclose()
         await sessions.close()
         await database.dispose()
 

@@ -85,6 +85,7 @@ async def test_chat_script_prints_replies(aiohttp_server: ServerFactory, tmp_pat
         "> 你好",
         "收到：你好",
         "> /click HELP",
+        "(no reply: the server answered success)",
         "> /voice 北京大学。",
         "收到：北京大学",
     ]
