@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from collections.abc import Awaitable
 from typing import Any
 
@@ -12,23 +11,27 @@ from dialogs.my_pairings import QuickResult, StudentView
 from dialogs.spec import Answers
 from dialogs.updates import ACTION_JOIN, ACTION_REJECT, ACTION_SIGN
 from store.db import Database
-from store.errors import TooManyOffers
+from store.errors import StudentNotFound, TooManyOffers
+from store.offer_rules import company_key
 from store.records import EmploymentRecord, OfferRecord, StudentDetail
 from store.repositories import CadreRepository, EmploymentRepository, StudentRepository
 
 SIGNED = "已签约"
+STUDENT_GONE = -1
+"""What `update_student` returns when the pairing was deleted in the meantime."""
 REJECTED = "已拒绝"
 
 
 def _view(detail: StudentDetail) -> StudentView:
     record = detail.record
     return StudentView(
-        detail.student_id, record.name, record.major, record.phone, detail.university_name, student_answers(record)
+        detail.student_id,
+        record.name,
+        record.major,
+        record.phone,
+        detail.university_name,
+        student_answers(record),
     )
-
-
-def _company_key(name: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
 
 
 def _status(answers: Answers) -> tuple[str, str | None]:
@@ -78,19 +81,22 @@ class StudentsMixin:
         if cadre_id is None:
             return 0
         record = student_record(answers)
-        changed = await self._guard(
-            self.employment.update_employment(
-                cadre_id,
-                student_id,
-                support_measures=record.support_measures,
-                recommend_channels=record.recommend_channels,
-                postings_recommended=record.postings_recommended,
-                postings=record.postings,
-                has_offer=record.has_offer,
-                offers=record.offers,
-                final_employment=record.final_employment,
+        try:
+            changed = await self._guard(
+                self.employment.update_employment(
+                    cadre_id,
+                    student_id,
+                    support_measures=record.support_measures,
+                    recommend_channels=record.recommend_channels,
+                    postings_recommended=record.postings_recommended,
+                    postings=record.postings,
+                    has_offer=record.has_offer,
+                    offers=record.offers,
+                    final_employment=record.final_employment,
+                )
             )
-        )
+        except StudentNotFound:
+            return STUDENT_GONE
         return int(changed)
 
     async def record_quick_update(self, openid: str, student_id: int, answers: Answers) -> QuickResult:
@@ -99,7 +105,9 @@ class StudentsMixin:
             return QuickResult()
         company, position = str(answers["company"]), str(answers.get("position") or "")
         status, status_other = _status(answers)
-        offer = OfferRecord(company, position, await self._branch(cadre_id, student_id, answers), status, status_other)
+        offer = OfferRecord(
+            company, position, await self._branch(cadre_id, student_id, answers), status, status_other
+        )
         final = None
         if answers["action"] == ACTION_JOIN:
             start = answers.get("start_date")
@@ -108,6 +116,8 @@ class StudentsMixin:
             change = await self._guard(self.employment.record_offer(cadre_id, student_id, offer, final=final))
         except TooManyOffers:
             return QuickResult(too_many=True)
+        except StudentNotFound:
+            return QuickResult(gone=True)
         return QuickResult(added=change.added, moved_first=change.moved_to_first)
 
     async def _branch(self, cadre_id: int, student_id: int, answers: Answers) -> bool:
@@ -117,6 +127,6 @@ class StudentsMixin:
         detail = await self._guard(self.students.get_student(cadre_id, student_id))
         if detail is not None:
             for offer in detail.record.offers:
-                if _company_key(offer.company) == _company_key(str(answers["company"])):
+                if company_key(offer.company) == company_key(str(answers["company"])):
                     return offer.branch_recommended
         return False

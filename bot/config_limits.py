@@ -33,7 +33,7 @@ class Limits:
 def read_limits(env: Mapping[str, str]) -> Limits:
     """Build the limits from non-empty environment variables.
 
-    - JIEDUI_FLOOD_MAX_MESSAGES: pushes one user may send per window (default 30).
+    - JIEDUI_FLOOD_MAX_MESSAGES: pushes one user may send per window (default 120).
     - JIEDUI_FLOOD_WINDOW_S: length of the flood window in seconds (default 60).
     - JIEDUI_PUSH_DEADLINE_S: seconds within which a push is answered, busy if need be; more than 0
       and less than WeChat's 5 (default 4).

@@ -43,7 +43,11 @@ def open_guards(settings: Settings, database: Database, sessions: SessionStore) 
             max_messages=limits.flood_max_messages, window_s=limits.flood_window_s, counter=counter
         )
         loss: SessionLoss = RedisSessionLoss(
-            client, prefix=prefix, has_history=has_history, notice_window_s=sessions.session_ttl_s
+            client,
+            prefix=prefix,
+            has_history=has_history,
+            has_sessions=sessions.count_active,
+            notice_window_s=sessions.session_ttl_s,
         )
         return flood, loss
     flood = FloodGuard(max_messages=limits.flood_max_messages, window_s=limits.flood_window_s)

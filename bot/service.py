@@ -13,7 +13,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from bot import notices
 from bot.backend import StoreBackend
@@ -184,6 +184,11 @@ async def build_service(settings: Settings, database: Database, sessions: Sessio
     backend = await StoreBackend.open(database, open_phone_binding(settings.sms, database))
     conversation = Conversation(backend, session_ttl_s=settings.session_ttl_s)
     flood, loss = open_guards(settings, database, sessions)
+    try:
+        await loss.prime()
+    except (SessionStoreError, SQLAlchemyError, OSError) as error:
+        # notice_due reads the epoch again, so a store that is down at start-up only delays this.
+        log.warning("session store epoch not read at start-up: %s", describe_error(error))
     return ChatService(
         sessions=sessions,
         conversation=conversation,

@@ -102,7 +102,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     """Respond with the Prometheus metrics; see `bot.metrics`."""
-    return await serve_metrics(request, request.app.get(SERVICE_KEY))
+    service = request.app[SERVICE_KEY] if SERVICE_KEY in request.app else None
+    return await serve_metrics(request, service)
 
 
 async def verify_url(request: web.Request) -> web.Response:

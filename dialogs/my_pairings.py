@@ -7,6 +7,7 @@ students of the same name).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -60,11 +61,13 @@ class StudentView:
 @dataclass(frozen=True)
 class QuickResult:
     """What a quick update stored: `added` (else an existing offer was updated), `moved_first`
-    (a signed offer became offer 1), `too_many` (nothing stored: the student already has 10 offers)."""
+    (a signed offer became offer 1), `too_many` (nothing stored: the student already has 10 offers),
+    `gone` (nothing stored: the pairing was deleted meanwhile)."""
 
     added: bool = False
     moved_first: bool = False
     too_many: bool = False
+    gone: bool = False
 
 
 class StudentsBackend(Protocol):
@@ -80,7 +83,10 @@ class StudentsBackend(Protocol):
         """Find the cadre's students by exact name or by phone."""
 
     async def update_student(self, openid: str, student_id: int, answers: Answers) -> int:
-        """Replace a student's job-posting and employment pages; return the number of changed fields."""
+        """Replace a student's job-posting and employment pages; return the number of changed fields.
+
+        A negative number means the pairing no longer exists (deleted by the committee meanwhile).
+        """
 
     async def record_quick_update(self, openid: str, student_id: int, answers: Answers) -> QuickResult:
         """Store one offer or job from a quick update."""
@@ -99,7 +105,7 @@ def _offers(student: StudentView) -> list[Mapping[str, Any]]:
 
 
 def _company_key(name: str) -> str:
-    return "".join(name.split()).casefold()
+    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
 
 
 class MyPairings:
@@ -171,6 +177,8 @@ class MyPairings:
         """Save a confirmed update."""
         context = state["context"]
         changed = await self.backend.update_student(openid, int(context["student_id"]), state["answers"])
+        if changed < 0:
+            return replies.STUDENT_GONE
         if not changed:
             return replies.UPDATE_UNCHANGED.format(name=context["student_name"])
         return replies.UPDATE_SAVED.format(name=context["student_name"], count=changed)
@@ -250,6 +258,8 @@ class MyPairings:
         """Save a confirmed quick update and say what changed."""
         context, answers = state["context"], state["answers"]
         result = await self.backend.record_quick_update(openid, int(context["student_id"]), answers)
+        if result.gone:
+            return replies.STUDENT_GONE
         if result.too_many:
             return replies.QUICK_TOO_MANY.format(name=context["student_name"])
         if answers.get("action") == ACTION_JOIN:

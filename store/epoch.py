@@ -6,10 +6,11 @@ announce an expired session. A user in the middle of a dialog would then get an 
 the service no longer remembers asking.
 
 The store's epoch tells the two apart. Redis holds `{prefix}epoch` (no TTL, so Redis must not evict it:
-use `noeviction` or a `volatile-*` policy). When a worker finds it missing, sessions were lost if the
-worker had seen an epoch before or if the database already has cadres (a fresh deployment has none);
-the worker then writes a new epoch carrying the time of the loss. The in-process store's epoch is the
-start of the process, a loss under the same database rule.
+use `noeviction` or a `volatile-*` policy). Each worker reads it at start-up (`prime`). When a running
+worker finds it missing, the sessions were lost; a worker that starts without one counts a loss only
+when the store has no sessions and the database already has cadres (a fresh deployment has none).
+The worker then writes a new epoch carrying the time of the loss. The in-process store's epoch is the
+start of the process, a loss when the database already has cadres.
 
 For `notice_window_s` after a loss (the session TTL: no session older than that could have survived
 anyway), each user with no session is told once. NOTE: the store cannot know which users really had a
@@ -42,6 +43,9 @@ SWEEP_LIMIT = 100
 HistoryCheck = Callable[[], Awaitable[bool]]
 """Returns True when the deployment has history (cadres in the database), so an empty store is a loss."""
 
+SessionCount = Callable[[], Awaitable[int]]
+"""Counts the live sessions of the session store."""
+
 
 async def database_has_cadres(database: Database) -> bool:
     """Tell whether any cadre is stored, which means the service was in use before."""
@@ -56,6 +60,10 @@ class SessionLoss(abc.ABC):
         self._has_history = has_history
         self.notice_window_s = notice_window_s
         self._clock = clock
+
+    @abc.abstractmethod
+    async def prime(self) -> None:
+        """Read or start the epoch when the worker starts, before any push can create a session."""
 
     @abc.abstractmethod
     async def notice_due(self, openid: str) -> bool:
@@ -83,12 +91,16 @@ class MemorySessionLoss(SessionLoss):
         self._lost_at: float | None = None
         self._noticed: dict[str, float] = {}
 
+    async def prime(self) -> None:
+        had_history = await self._has_history()
+        self._lost_at = self._started_at if had_history else 0.0
+        if had_history:
+            logger.warning("in-process session store started empty: unfinished drafts of the last run are lost")
+
     async def notice_due(self, openid: str) -> bool:
         if self._lost_at is None:
-            had_history = await self._has_history()
-            self._lost_at = self._started_at if had_history else 0.0
-            if had_history:
-                logger.warning("in-process session store started empty: unfinished drafts of the last run are lost")
+            await self.prime()
+        assert self._lost_at is not None
         if not self._within_window(self._lost_at):
             return False
         expires_at = self._noticed.get(check_openid(openid))
@@ -113,16 +125,29 @@ class RedisSessionLoss(SessionLoss):
         *,
         prefix: str,
         has_history: HistoryCheck,
+        has_sessions: SessionCount,
         notice_window_s: float,
         clock: Callable[[], float] = time.time,
         owns_client: bool = False,
     ) -> None:
         super().__init__(has_history=has_history, notice_window_s=notice_window_s, clock=clock)
+        self._count_sessions = has_sessions
         self._client = client
         self._owns_client = owns_client
         self.epoch_key = f"{prefix}epoch"
         self._noticed_prefix = f"{prefix}loss-noticed:"
         self._known_token: str | None = None
+
+    async def prime(self) -> None:
+        try:
+            raw_epoch = await self._client.get(self.epoch_key)
+            if raw_epoch is None:
+                # Sessions without an epoch were written before epochs existed, so they were not lost.
+                lost = await self._count_sessions() == 0 and await self._has_history()
+                raw_epoch = await self._start_epoch(lost)
+        except (RedisError, OSError) as error:
+            raise SessionStoreError(f"Redis epoch check failed: {error}") from error
+        self._known_token, _ = _parse_epoch(raw_epoch)
 
     async def notice_due(self, openid: str) -> bool:
         noticed_key = self._noticed_prefix + check_openid(openid)
@@ -132,7 +157,8 @@ class RedisSessionLoss(SessionLoss):
                 pipe.exists(noticed_key)
                 raw_epoch, noticed = await pipe.execute()
             if raw_epoch is None:
-                raw_epoch = await self._start_epoch()
+                lost = self._known_token is not None or await self._has_history()
+                raw_epoch = await self._start_epoch(lost)
         except (RedisError, OSError) as error:
             raise SessionStoreError(f"Redis epoch check failed: {error}") from error
         token, lost_at = _parse_epoch(raw_epoch)
@@ -150,9 +176,8 @@ class RedisSessionLoss(SessionLoss):
         if self._owns_client:
             await self._client.aclose()
 
-    async def _start_epoch(self) -> str | bytes:
-        """Write a new epoch, recording a loss when there was history; return the epoch that won."""
-        lost = self._known_token is not None or await self._has_history()
+    async def _start_epoch(self, lost: bool) -> str | bytes:
+        """Write a new epoch, recording the time of a loss when `lost`; return the epoch that won."""
         value = f"{secrets.token_hex(8)} {self._clock() if lost else 0.0:.3f}"
         if await self._client.set(self.epoch_key, value, nx=True):
             if lost:

@@ -30,8 +30,8 @@ from store.sessions.keys import check_openid
 
 logger = logging.getLogger("jiedui.flood")
 
-FLOOD_MAX_MESSAGES = 30
-"""Default number of pushes one user may send per window."""
+FLOOD_MAX_MESSAGES = 120
+"""Default number of pushes one user may send per window: 2 a second on average, more than anyone types."""
 
 FLOOD_WINDOW_S = 60
 """Default length of a window in seconds."""

@@ -276,4 +276,5 @@ class Pairing(Base):
 
 # Imported last so that the binding and history models register on Base.metadata, which Alembic compares.
 import store.models_binding
+import store.models_committees
 import store.models_history  # noqa: F401  (imported for its side effect: table registration)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from store.models import Base, UTCDateTime, utc_now
 
 AUTHOR_KINDS: tuple[str, ...] = ("cadre", "import", "committee")
-"""Who made a change: the paired cadre in this chat, an offline list import, or a committee back office."""
+"""Authors of a change: the paired cadre in this chat, an offline list import, or a committee back office."""
 
 _AUTHOR_CHECK = "author IN (" + ", ".join(f"'{kind}'" for kind in AUTHOR_KINDS) + ")"
 

@@ -42,7 +42,7 @@ def check_offer(offer: OfferRecord) -> None:
 
 
 def signed_first(offers: Sequence[OfferRecord], prefer: int | None = None) -> list[OfferRecord]:
-    """Return the offers with a signed one at position 1; the other offers keep their order.
+    """Return the offers with a signed one at position 1, keeping the order of the others.
 
     The offer at index `prefer` moves to the front when it is signed. Otherwise the first signed offer
     does, unless offer 1 is signed already.

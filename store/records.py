@@ -169,7 +169,7 @@ class StudentDetail:
 
 @dataclass(frozen=True)
 class HistoryRow:
-    """One changed field of a student's employment data; the values are decoded JSON (see store.history)."""
+    """One changed field of a student's employment data, with its old and new value decoded from JSON."""
 
     id: int
     student_id: int
@@ -183,7 +183,7 @@ class HistoryRow:
 
 @dataclass(frozen=True)
 class OfferChange:
-    """What `record_offer` did with one offer.
+    """The outcome of `record_offer` for one offer.
 
     `added` is False when the offer replaced a listed offer of the same company, which `previous`
     then contains. `position` is the offer's 1-based place after the change. `moved_to_first` is True

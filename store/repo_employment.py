@@ -199,7 +199,7 @@ async def _store_changes(
 ) -> int:
     """Write the employment fields that differ between `old` and `new` with their history rows.
 
-    Returns the number of changed fields; with none, nothing is written and updated_at is kept.
+    Returns the number of changed fields. When it is 0, nothing is written and updated_at is kept.
     """
     fields = changed_fields(old, new)
     if not fields:
@@ -228,7 +228,7 @@ async def _store_changes(
 
 
 class EmploymentRepository:
-    """Writes a paired student's job-posting and employment pages; each method is one transaction.
+    """Writes a paired student's job-posting and employment pages, one transaction per method call.
 
     Every method takes the id of the cadre the student is paired with and raises StudentNotFound when
     the student is not that cadre's or its pairing is in the recycle bin. `author` is one of

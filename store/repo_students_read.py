@@ -111,8 +111,10 @@ async def _details(session: AsyncSession, statement: DetailsSelect) -> list[Stud
 
 
 class StudentRepository:
-    """Reads the students paired with a cadre, and the employment history; each method runs in its own
-    transaction. Writes live in EmploymentRepository."""
+    """Reads the students paired with a cadre and their employment history.
+
+    Each method runs in its own transaction. The writes are in EmploymentRepository.
+    """
 
     def __init__(self, db: Database) -> None:
         self._db = db

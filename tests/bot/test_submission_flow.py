@@ -92,7 +92,7 @@ async def test_safe_mode_submission(sqlite_url: str) -> None:
 async def test_second_cadre_cannot_reuse_student_phone(stack: Stack) -> None:
     await stack.cadre("o-cadre-0001").run([*START, *student_answers("张三", "13900000001"), "确认", "提交"])
     other = stack.cadre("o-cadre-0002")
-    await other.run(["提交结对", "13800002222", CADRE_CODE, "清华大学001", "李老师", "辅导员", "1", "确认", "李四", "1"])
+    await other.run(["提交结对", "13800002222", CADRE_CODE, "清华大学001", "李明", "辅导员", "1", "确认", "李四", "1"])
     reply = await other.say("139 0000 0001")
     assert "已在结对名单中" in reply
     assert "请输入学生本人的手机号" in reply

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.dialogs.chat import START, Chat, student_answers
+from tests.dialogs.chat import CADRE_CODE, START, Chat, student_answers
 
 
 async def submitted(*students: tuple[str, str]) -> Chat:
@@ -24,7 +24,7 @@ def add_students(chat: Chat, count: int) -> None:
 
 async def test_empty_list() -> None:
     chat = Chat()
-    await chat.run(["你好", "13800001111"])
+    await chat.run(["你好", "13800001111", CADRE_CODE])
     reply = await chat.say("我的结对")
     assert "还没有结对学生" in reply
 

@@ -1,4 +1,4 @@
-"""Tests of StudentRepository and the list's last update: a cadre sees only its own students."""
+"""Tests of StudentRepository and the list's last update: a cadre reads only its own students."""
 
 from __future__ import annotations
 
