@@ -9,6 +9,7 @@ from aiohttp import web
 
 from bot import loggers
 from bot.config import Settings
+from bot.outbound import open_outbound
 from bot.service import build_service
 from bot.webhook import SERVICE_KEY, SETTINGS_KEY, build_webhook_app
 from store import universities
@@ -57,7 +58,7 @@ async def _service_context(app: web.Application) -> AsyncIterator[None]:
 
         service = await build_service(settings, database, sessions)
         resources.push_async_callback(service.aclose)
-        app[SERVICE_KEY] = service
+        app[SERVICE_KEY] = await open_outbound(settings, database, service, resources)
         loggers.app.info("chat service started")
         yield
         loggers.app.info("chat service stopping")

@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from bot.backend_committees import CommitteesMixin
 from bot.backend_students import StudentsMixin
 from bot.binding import PhoneBinding
+from bot.db_failures import is_connection_failure
 from bot.submission import pairing_submission
 from dialogs.conversation import BackendUnavailable, CadreInfo, SubmitReport
 from dialogs.my_pairings import PairingLine
@@ -42,7 +44,7 @@ def _cadre_info(profile: CadreProfile) -> CadreInfo:
     )
 
 
-class StoreBackend(StudentsMixin):
+class StoreBackend(StudentsMixin, CommitteesMixin):
     """Implements `dialogs.conversation.Backend` with the SQL repositories."""
 
     def __init__(
@@ -58,6 +60,7 @@ class StoreBackend(StudentsMixin):
         self.cadres = CadreRepository(db)
         self.pairings = PairingRepository(db)
         self._open_student_repositories(db)
+        self._open_committee_repository(db)
         self._catalogue = catalogue
         self._clock = clock
         self._loaded_at = clock()
@@ -124,11 +127,7 @@ class StoreBackend(StudentsMixin):
         try:
             return await operation
         except (OperationalError, DBAPIError, OSError) as error:
-            if (
-                isinstance(error, DBAPIError)
-                and not error.connection_invalidated
-                and not isinstance(error, OperationalError)
-            ):
+            if not is_connection_failure(error):
                 raise
             log.warning("database unavailable: %s", type(error).__name__)
             raise BackendUnavailable(str(type(error).__name__)) from error

@@ -78,7 +78,9 @@ def open_sms_sender(settings: SmsSettings) -> SmsSender:
     return LogSender()
 
 
-def open_phone_binding(settings: SmsSettings, db: Database, *, sender: SmsSender | None = None) -> PhoneBinding:
+def open_phone_binding(
+    settings: SmsSettings, db: Database, *, sender: SmsSender | None = None
+) -> PhoneBinding:
     """Create the phone binding of one worker: the code repository on `db` and the configured sender."""
     codes = CodeRepository(
         db,

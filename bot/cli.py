@@ -18,6 +18,11 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import loggers
+from bot.cli_outbound import HANDLED as OUTBOUND_COMMANDS
+from bot.cli_outbound import OutboundCommandFailed
+from bot.cli_outbound import add_commands as add_outbound_commands
+from bot.cli_outbound import run as run_outbound
+from bot.cli_pairings import PairingsFailed, add_pairings_parser, run_pairings
 from bot.config import ConfigError, Settings
 from bot.simulator import (
     COMMANDS_HELP,
@@ -57,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP service WeChat pushes to")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     serve.add_argument("--port", type=int, default=8080, help="TCP port to listen on (default: %(default)s)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="number of worker processes sharing the port; more than 1 needs REDIS_URL (default: %(default)s)",
+    )
 
     db = commands.add_parser("db", help="manage the database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -71,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     import_command.add_argument("file", type=Path, help="CSV file in the format of the packaged list")
 
+    add_pairings_parser(commands)
+
     chat = commands.add_parser("chat", help="chat with a running service as a simulated WeChat user")
     chat.add_argument("--url", default=DEFAULT_URL, help="push URL of the service (default: %(default)s)")
     chat.add_argument(
@@ -82,13 +95,21 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow a URL whose host is not loopback (sends real pushes to that server)",
     )
+    add_outbound_commands(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `jiedui` command line and return its exit status."""
     args = build_parser().parse_args(argv)
-    handlers = {"serve": _serve, "db": _upgrade_database, "universities": _import_universities, "chat": _chat}
+    handlers = {
+        "serve": _serve,
+        "db": _upgrade_database,
+        "universities": _import_universities,
+        "chat": _chat,
+        "pairings": _pairings,
+        **dict.fromkeys(OUTBOUND_COMMANDS, _outbound),
+    }
     try:
         return handlers[args.command](args)
     except _CommandFailed as failure:
@@ -100,6 +121,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader of our output went away (as in `jiedui chat | head`): stop quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _outbound(args: argparse.Namespace) -> int:
+    try:
+        return run_outbound(args)
+    except OutboundCommandFailed as failure:
+        raise _CommandFailed(str(failure), failure.status) from None
 
 
 def _load_settings() -> Settings:
@@ -123,6 +151,8 @@ def _serve(args: argparse.Namespace) -> int:
     from bot.app import create_app
 
     settings = _load_settings()
+    if args.workers != 1:
+        return _serve_workers(settings, args)
     loggers.configure_logging()
     loggers.app.info("%s", describe_startup(settings, args.host, args.port))
     if settings.dev_token:
@@ -134,6 +164,21 @@ def _serve(args: argparse.Namespace) -> int:
     # The access log is off because WeChat puts the user's OpenID in the push URL.
     web.run_app(create_app(settings), host=args.host, port=args.port, access_log=None, print=None)
     return 0
+
+
+def _serve_workers(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.workers import check_workers, serve_workers
+
+    try:
+        check_workers(settings, args.workers)
+    except ConfigError as exc:
+        raise _CommandFailed(str(exc), status=2) from None
+    loggers.configure_logging()
+    loggers.app.info("%s; %d worker processes", describe_startup(settings, args.host, args.port), args.workers)
+    try:
+        return serve_workers(settings, args.host, args.port, args.workers)
+    except OSError as exc:
+        raise _CommandFailed(f"cannot serve on {args.host}:{args.port}: {exc}") from None
 
 
 def _upgrade_database(args: argparse.Namespace) -> int:
@@ -173,6 +218,13 @@ async def _run_import(database_url: str, path: Path) -> ImportReport:
         return await universities.import_file(database, path)
     finally:
         await database.dispose()
+
+
+def _pairings(args: argparse.Namespace) -> int:
+    try:
+        return run_pairings(args, _load_settings)
+    except PairingsFailed as failure:
+        raise _CommandFailed(str(failure), failure.status) from None
 
 
 def _chat(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from store.sessions.base import SESSION_TTL_S
 
 if TYPE_CHECKING:
     from bot.config_limits import Limits
+    from bot.config_outbound import OutboundSettings
     from bot.config_sms import SmsSettings
 
 DEV_TOKEN = "jiedui-dev-token"
@@ -77,6 +78,7 @@ class Settings:
     session_ttl_s: int
     sms: SmsSettings
     limits: Limits = field(default_factory=lambda: _default_limits())
+    outbound: OutboundSettings = field(default_factory=lambda: _default_outbound())
 
     @property
     def safe_mode(self) -> bool:
@@ -106,11 +108,14 @@ class Settings:
         - JIEDUI_SMS_* and TENCENT_SMS_*: how verification codes are sent; see `read_sms_settings`.
         - JIEDUI_FLOOD_MAX_MESSAGES, JIEDUI_FLOOD_WINDOW_S, JIEDUI_PUSH_DEADLINE_S: the flood limit
           and the push deadline; see `read_limits`.
+        - WECHAT_API_BASE_URL, WECHAT_TEMPLATE_*, JIEDUI_REMINDER_DAYS and the notifier's timing;
+          see `read_outbound`.
 
         Raises ConfigError naming the first invalid variable.
         """
         # Imported here because bot.config_sms needs ConfigError and Secret from this module.
         from bot.config_limits import read_limits
+        from bot.config_outbound import read_outbound
         from bot.config_sms import read_sms_settings
 
         env = {name: value.strip() for name, value in environ.items() if value.strip()}
@@ -172,6 +177,7 @@ class Settings:
             session_ttl_s=_read_positive_int(env, "JIEDUI_SESSION_TTL_S", SESSION_TTL_S),
             sms=read_sms_settings(env, dev_token=token is None),
             limits=read_limits(env),
+            outbound=read_outbound(env),
         )
 
 
@@ -180,6 +186,13 @@ def _default_limits() -> Limits:
     from bot.config_limits import Limits
 
     return Limits()
+
+
+def _default_outbound() -> OutboundSettings:
+    # Imported here because bot.config_outbound needs ConfigError from this module.
+    from bot.config_outbound import OutboundSettings
+
+    return OutboundSettings()
 
 
 def _read_aes_key(env: Mapping[str, str], name: str) -> Secret | None:

@@ -17,8 +17,8 @@ PUSH_DEADLINE_S = 4.0
 WeChat waits 5 seconds for an answer; the second left over covers the network and the reply.
 """
 
-WECHAT_WAIT_S = 5.0
-"""How long WeChat waits for the answer to a push before it retries."""
+MAX_PUSH_DEADLINE_S = 4.0
+"""Largest accepted push deadline: WeChat waits 5 seconds, and a save under way may take 0.5 more."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,7 +36,7 @@ def read_limits(env: Mapping[str, str]) -> Limits:
     - JIEDUI_FLOOD_MAX_MESSAGES: pushes one user may send per window (default 120).
     - JIEDUI_FLOOD_WINDOW_S: length of the flood window in seconds (default 60).
     - JIEDUI_PUSH_DEADLINE_S: seconds within which a push is answered, busy if need be; more than 0
-      and less than WeChat's 5 (default 4).
+      and at most 4 (default 4).
 
     Raises ConfigError naming the invalid variable.
     """
@@ -64,8 +64,9 @@ def _read_deadline(env: Mapping[str, str], name: str) -> float:
         deadline_s = float(value)
     except ValueError:
         deadline_s = -1.0
-    if not 0 < deadline_s < WECHAT_WAIT_S:
+    if not 0 < deadline_s <= MAX_PUSH_DEADLINE_S:
         raise ConfigError(
-            f"{name} is invalid: expected seconds above 0 and below WeChat's {WECHAT_WAIT_S:.0f}, got {value!r}"
+            f"{name} is invalid: expected seconds above 0 and at most {MAX_PUSH_DEADLINE_S:.0f}, because "
+            f"WeChat waits 5 s for an answer; got {value!r}"
         )
     return deadline_s

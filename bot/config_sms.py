@@ -123,20 +123,28 @@ def _read_count(env: Mapping[str, str], name: str) -> int:
     if value is None:
         return DEFAULT_SMS_DAILY_LIMIT
     if not value.isascii() or not value.isdigit() or int(value) <= 0:
-        raise ConfigError(f"{name} is invalid: expected a positive whole number of codes per day, got {value!r}")
+        raise ConfigError(
+            f"{name} is invalid: expected a positive whole number of codes per day, got {value!r}"
+        )
     return int(value)
 
 
 def _read_tencent(env: Mapping[str, str]) -> TencentSmsConfig:
     missing = next((name for name in _TENCENT_REQUIRED if name not in env), None)
     if missing is not None:
-        raise ConfigError(f"{missing} is missing: JIEDUI_SMS_SENDER=tencent needs it (see the Tencent Cloud SMS console)")
+        raise ConfigError(
+            f"{missing} is missing: JIEDUI_SMS_SENDER=tencent needs it (see the Tencent Cloud SMS console)"
+        )
     for name in ("TENCENT_SMS_SDK_APP_ID", "TENCENT_SMS_TEMPLATE_ID"):
         if not _DIGITS.fullmatch(env[name]):
-            raise ConfigError(f"{name} is invalid: expected the numeric ID shown in the Tencent Cloud SMS console")
+            raise ConfigError(
+                f"{name} is invalid: expected the numeric ID shown in the Tencent Cloud SMS console"
+            )
     region = env.get("TENCENT_SMS_REGION", DEFAULT_TENCENT_REGION)
     if not _REGION.fullmatch(region):
-        raise ConfigError(f"TENCENT_SMS_REGION is invalid: expected a region such as ap-guangzhou, got {region!r}")
+        raise ConfigError(
+            f"TENCENT_SMS_REGION is invalid: expected a region such as ap-guangzhou, got {region!r}"
+        )
     return TencentSmsConfig(
         secret_id=env["TENCENT_SMS_SECRET_ID"],
         secret_key=env["TENCENT_SMS_SECRET_KEY"],

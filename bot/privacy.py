@@ -25,7 +25,9 @@ def cap_library_loggers() -> None:
     """Raise the level of the loggers in CAPPED_LIBRARY_LOGGERS, so no setting can print SQL parameters."""
     for name, level in CAPPED_LIBRARY_LOGGERS.items():
         logger = logging.getLogger(name)
-        if logger.getEffectiveLevel() < level:
+        # The logger's own level, not the effective one, so that lowering the root level later
+        # (a DEBUG setting) cannot reach it.
+        if logger.level < level:
             logger.setLevel(level)
 
 

@@ -21,6 +21,8 @@ class Push:
     text: str | None = None
     event: str | None = None
     event_key: str | None = None
+    status: str | None = None
+    """The `Status` of a TEMPLATESENDJOBFINISH event, such as `success` or `failed:user block`."""
 
     @property
     def dedup_key(self) -> str:

@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot import notices
 from bot.backend import StoreBackend
 from bot.binding import open_phone_binding
 from bot.config_limits import PUSH_DEADLINE_S
+from bot.db_failures import is_connection_failure
 from bot.guards import open_guards
 from bot.privacy import cap_library_loggers, describe_error
 from bot.push import Push
 from bot.trace import PushTrace, current_trace
 from dialogs import replies
-from dialogs.conversation import BackendUnavailable, Conversation, Incoming
+from dialogs.conversation import CLICK_COMMANDS, BackendUnavailable, Conversation, Incoming
 from dialogs.paging import REPLY_LIMIT_BYTES, utf8_len
 from dialogs.steps import step_key
 from store.epoch import SessionLoss
@@ -36,6 +38,9 @@ if TYPE_CHECKING:
     from store.db import Database
 
 log = logging.getLogger("jiedui.service")
+
+SAVE_GRACE_S = 0.5
+"""Extra time a push gets past its deadline when its session is being saved at the deadline."""
 
 ANSWERED_EVENTS = {"subscribe", "click"}
 
@@ -56,6 +61,18 @@ def incoming_of(push: Push) -> Incoming | None:
     if push.kind in ("image", "video", "shortvideo", "location", "link", "file", "music"):
         return Incoming("media")
     return None
+
+
+class _MissedDeadline(Exception):
+    """The conversation finished after the push's deadline, too late to save and answer."""
+
+
+@dataclass
+class _Progress:
+    """How far the handling of one push got: saving starts only before `commit_by` (loop time)."""
+
+    commit_by: float
+    saving: bool = False
 
 
 class ChatService:
@@ -89,25 +106,30 @@ class ChatService:
         incoming = incoming_of(push)
         if incoming is None:
             return None
-        if incoming.kind == "click" and incoming.key not in ("SUBMIT_PAIRING", "MY_PAIRINGS", "HELP"):
+        if incoming.kind == "click" and incoming.key not in CLICK_COMMANDS:
             return None
         trace = current_trace()
-        task = asyncio.create_task(self._reply(push, incoming, trace))
+        progress = _Progress(commit_by=asyncio.get_running_loop().time() + self.deadline_s)
+        task = asyncio.create_task(self._reply(push, incoming, trace, progress))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         try:
             done, _ = await asyncio.wait({task}, timeout=self.deadline_s)
+            if not done and progress.saving:
+                # Cancelling a save under way could leave it applied after a busy answer.
+                done, _ = await asyncio.wait({task}, timeout=SAVE_GRACE_S)
         except asyncio.CancelledError:
             task.cancel()
             raise
-        if task in done:
+        if done:
             return task.result()
-        # The task finishes its cancellation (rolling back, releasing the lock) in the background.
+        # The task rolls back and releases the lock in the background.
         task.cancel()
         log.warning(
-            "push from openid=%s not handled within %.1f s; cancelled and answered busy",
+            "push from openid=%s not handled within %.1f s; cancelled%s and answered busy",
             trace.openid_hash,
             self.deadline_s,
+            " while its session was being saved, so the save may have been applied" if progress.saving else "",
         )
         trace.outcome = "timeout"
         return replies.BUSY
@@ -116,7 +138,7 @@ class ChatService:
         """Count the live sessions of the session store (for metrics)."""
         return await self.sessions.count_active()
 
-    async def _reply(self, push: Push, incoming: Incoming, trace: PushTrace) -> str:
+    async def _reply(self, push: Push, incoming: Incoming, trace: PushTrace, progress: _Progress) -> str:
         try:
             if self.flood is not None:
                 admission = await self.flood.admit(push.openid)
@@ -125,17 +147,23 @@ class ChatService:
             if self.backend is not None:
                 await self.backend.refresh_catalogue()
             async with self.sessions.lock(push.openid, wait_s=self.deadline_s):
-                return await self._reply_locked(push, incoming, trace)
+                return await self._reply_locked(push, incoming, trace, progress)
+        except _MissedDeadline:
+            # Nothing was saved, so the dialog stays where it was.
+            trace.outcome = "timeout"
+            return replies.BUSY
         except SessionStoreError as error:
             log.warning("session store unavailable: %s", type(error).__name__)
             trace.outcome = "busy"
             return replies.BUSY
-        except (BackendUnavailable, OperationalError, InterfaceError, OSError) as error:
+        except (BackendUnavailable, DBAPIError, OSError) as error:
+            if not isinstance(error, BackendUnavailable) and not is_connection_failure(error):
+                raise
             log.warning("database unavailable: %s", describe_error(error))
             trace.outcome = "database-unavailable"
             return replies.BUSY
 
-    async def _reply_locked(self, push: Push, incoming: Incoming, trace: PushTrace) -> str:
+    async def _reply_locked(self, push: Push, incoming: Incoming, trace: PushTrace, progress: _Progress) -> str:
         loaded = await self.sessions.load(push.openid, push.dedup_key)
         if loaded.reply is not None:
             trace.outcome = "redelivered"
@@ -143,11 +171,14 @@ class ChatService:
         trace.step = step_key(loaded.session, self._dialogs)
         lost = loaded.session is None and not loaded.expired and await self._loss_notice_due(push.openid)
         turn = await self.conversation.handle(loaded.session, loaded.expired, push.openid, incoming)
+        if asyncio.get_running_loop().time() > progress.commit_by:
+            raise _MissedDeadline
         reply = turn.reply
         if lost and utf8_len(notices.SESSION_LOST + "\n\n" + reply) <= REPLY_LIMIT_BYTES:
             reply = notices.SESSION_LOST + "\n\n" + reply
             assert self.loss is not None
             await self.loss.mark_noticed(push.openid)
+        progress.saving = True
         await self.sessions.save(push.openid, turn.session, push.dedup_key, reply)
         return reply
 
@@ -182,7 +213,7 @@ async def build_service(settings: Settings, database: Database, sessions: Sessio
     """Create the chat service of one worker on an open database and session store."""
     cap_library_loggers()
     backend = await StoreBackend.open(database, open_phone_binding(settings.sms, database))
-    conversation = Conversation(backend, session_ttl_s=settings.session_ttl_s)
+    conversation = Conversation(backend, session_ttl_s=settings.session_ttl_s, committees=backend)
     flood, loss = open_guards(settings, database, sessions)
     try:
         await loss.prime()

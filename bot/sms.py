@@ -36,7 +36,7 @@ DEFAULT_TENCENT_REGION = "ap-guangzhou"
 
 
 class SmsError(Exception):
-    """A verification code could not be sent; the message names the provider's error code when there is one."""
+    """A verification code could not be sent; the message names the provider's error code if it gave one."""
 
 
 class SmsSender(Protocol):
@@ -85,7 +85,10 @@ class TencentSmsConfig:
     endpoint: str = DEFAULT_TENCENT_ENDPOINT
 
     def __repr__(self) -> str:
-        return f"TencentSmsConfig(secret_id={self.secret_id!r}, secret_key='**********', endpoint={self.endpoint!r})"
+        return (
+            f"TencentSmsConfig(secret_id={self.secret_id!r}, secret_key='**********', "
+            f"endpoint={self.endpoint!r})"
+        )
 
 
 def _sha256_hex(data: bytes) -> str:

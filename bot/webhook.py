@@ -102,8 +102,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     """Respond with the Prometheus metrics; see `bot.metrics`."""
-    service = request.app[SERVICE_KEY] if SERVICE_KEY in request.app else None
-    return await serve_metrics(request, service)
+    return await serve_metrics(request, request.app[SERVICE_KEY])
 
 
 async def verify_url(request: web.Request) -> web.Response:

@@ -103,6 +103,7 @@ def _event_push(fields: dict[str, Any], *, openid: str, account: str, create_tim
         msg_id=msg_id or None,
         event=event,
         event_key=strip_illegal_chars(event_key) if event_key else None,
+        status=_optional_string(fields, "Status"),
     )
 
 

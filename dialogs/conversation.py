@@ -17,13 +17,20 @@ from typing import Any, Literal, Protocol
 
 from dialogs import replies
 from dialogs.commands import Command, normalize, parse_command
+from dialogs.committee import CommitteeBackend, Committees, at_passcode
 from dialogs.engine import Checker, Engine, Outcome, new_state
 from dialogs.fields import Mobile
 from dialogs.my_pairings import MyPairings, StudentsBackend
 from dialogs.paging import paginate
 from dialogs.pairing import DIALOGS, PAIRING, student_names
 from dialogs.parsing import Catalogue, ParseContext
-from dialogs.registration import CHANGE_PHONE_WORDS, REGISTRATION_KEY, BindingBackend, Registration
+from dialogs.registration import (
+    CHANGE_PHONE_IN_DIALOG,
+    CHANGE_PHONE_WORDS,
+    REGISTRATION_KEY,
+    BindingBackend,
+    Registration,
+)
 from dialogs.spec import PREFILL_KEY, Answers
 from dialogs.updates import QUICK, UPDATE
 from dialogs.walk import LOCKED_KEY
@@ -33,7 +40,7 @@ RESUME_AFTER_S = 3600
 
 Kind = Literal["text", "voice_unrecognized", "media", "subscribe", "click"]
 
-CLICK_COMMANDS = {"SUBMIT_PAIRING": "提交结对", "MY_PAIRINGS": "我的结对", "HELP": "帮助"}
+CLICK_COMMANDS = {"SUBMIT_PAIRING": "提交结对", "MY_PAIRINGS": "我的结对", "HELP": "帮助", "MY_COMMITTEE": "我的团委"}
 _START_WORDS = {"提交结对", "提交新的结对", "新的结对", "添加结对", "开始结对", "提交结对名单"}
 _LIST_WORDS = {"我的结对", "我的结对学生", "结对列表", "我的学生"}
 _HELP_WORDS = {"帮助", "help", "菜单", "使用说明", "?", "你好", "您好", "hi", "hello", "开始"}
@@ -138,6 +145,7 @@ class Conversation:
         clock: Callable[[], float] = time.time,
         session_ttl_s: int = 7 * 24 * 3600,
         resume_after_s: int = RESUME_AFTER_S,
+        committees: CommitteeBackend | None = None,
     ) -> None:
         self.backend = backend
         self.clock = clock
@@ -147,6 +155,7 @@ class Conversation:
         self.engines = {key: Engine(dialog) for key, dialog in dialogs.items()}
         self.pairings = MyPairings(backend, self.engines)
         self.registration = Registration(backend)
+        self.committees = Committees(committees) if committees is not None else None
 
     async def handle(self, session: dict | None, expired: bool, openid: str, incoming: Incoming) -> Turn:
         """Apply one incoming message to the session and return the reply."""
@@ -182,9 +191,28 @@ class Conversation:
         if command is not None and command.command is Command.NEXT_PAGE:
             return self._next_page(session)
         session["pages"] = []
+        committee_reply = await self._committee_command(session, openid, text)
+        if committee_reply is not None:
+            return committee_reply
         if state:
             return await self._in_dialog(session, openid, state, text, incoming)
         return await self._home(session, openid, text)
+
+    async def _committee_command(self, session: dict, openid: str, text: str) -> str | None:
+        """Answer 「绑定 CODE」「解绑」「我的团委」「申请修改 …」 in any state; None for other texts.
+
+        A committee member needs no cadre phone, so a phone binding flow in progress is closed.
+        """
+        if self.committees is None:
+            return None
+        reply = await self.committees.reply(openid, text)
+        state = session.get("dialog")
+        if reply is None or not state:
+            return reply
+        if state["dialog"] == REGISTRATION_KEY:
+            session.pop("dialog", None)
+            return reply
+        return reply + "\n\n" + self._runner(state).prompt(state)
 
     def _with_prompt(self, message: str, state: dict | None) -> str:
         if not state:
@@ -231,8 +259,14 @@ class Conversation:
             return await self._list(session, openid) + "\n\n" + engine.prompt(state)
         if word in _START_WORDS:
             return replies.ALREADY_IN_DIALOG.format(title=engine.dialog.title) + "\n\n" + engine.prompt(state)
+        if word in CHANGE_PHONE_WORDS and state["dialog"] != REGISTRATION_KEY:
+            return CHANGE_PHONE_IN_DIALOG.format(title=engine.dialog.title) + "\n\n" + engine.prompt(state)
         checker = DialogChecker(self.backend, state["context"])
+        passcode_asked = self.committees is not None and at_passcode(state)
         outcome = await engine.handle(state, text, self._parse_context(), checker)
+        if passcode_asked and self.committees is not None:
+            notice = await self.committees.after_passcode(openid, text, state, self.backend.catalogue())
+            outcome.messages.extend([notice] if notice else [])
         return await self._after(session, openid, state, outcome)
 
     async def _after(self, session: dict, openid: str, state: dict, outcome: Outcome) -> str:

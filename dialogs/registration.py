@@ -40,14 +40,14 @@ ASK_PHONE = (
     "请输入你的手机号，完成团干部身份绑定。请使用唯一且固定的手机号；如已线下向高校团委登记过，请使用登记的手机号。\n"
     "我们会向这个手机号发送6位短信验证码。"
 )
-ASK_NEW_PHONE = (
-    "请输入新的手机号。你当前绑定的是 {current}；新号码的验证码输入正确后才会切换，中途回复「取消」则保持不变。"
-)
+ASK_NEW_PHONE = "请输入新的手机号。你当前绑定的是 {current}；新号码的验证码输入正确后才会切换，中途回复「取消」则保持不变。"
 ASK_CODE = (
     "验证码已发送至 {phone}，{minutes}分钟内有效。请回复短信中的6位数字验证码。\n"
     "收不到短信？发送{resend}秒后可回复「重发」；手机号填错了请回复「更换手机号」。"
 )
-CODE_STILL_VALID = "刚才发送到 {phone} 的验证码仍然有效，请直接回复短信中的6位数字验证码。{wait}秒后可回复「重发」。"
+CODE_STILL_VALID = (
+    "刚才发送到 {phone} 的验证码仍然有效，请直接回复短信中的6位数字验证码。{wait}秒后可回复「重发」。"
+)
 WAIT_FOR_RESEND = "该手机号刚刚收到过验证码，请{wait}秒后再试。"
 PHONE_LIMIT = "手机号 {phone} 今天接收验证码的次数已达上限（{limit}次），请明天再试。"
 OPENID_LIMIT = "你今天获取验证码的次数已达上限（{limit}次），请明天再试。"
@@ -58,6 +58,7 @@ CODE_EXPIRED = "验证码已过期（有效期{minutes}分钟），请回复「�
 CODE_MISSING = "这个手机号没有待输入的验证码，请回复「重发」获取新的验证码。"
 NOT_A_CODE = "请回复短信中的6位数字验证码，例如 123456。"
 SAME_PHONE = "{phone} 就是你当前绑定的手机号，无需更换。"
+CHANGE_PHONE_IN_DIALOG = "你正在「{title}」。如需更换手机号，请先回复「取消」结束当前填写，再回复「更换手机号」。"
 BOUND = "绑定成功！手机号 {phone} 已作为你的团干部身份，该号码下的结对数据都归你查看和更新。"
 TOOK_FROM_OTHER = "这个手机号之前绑定在另一个微信号上，原绑定已解除。"
 LEFT_PREVIOUS = "你原来绑定的手机号 {phone} 已解除绑定。"
@@ -150,13 +151,17 @@ class Registration:
     def prompt(self, state: dict) -> str:
         """Return the question of the current step again."""
         if state["step"] == "code":
-            return ASK_CODE.format(phone=mask_phone(state["phone"]), minutes=CODE_TTL_MINUTES, resend=RESEND_AFTER_S)
+            return ASK_CODE.format(
+                phone=mask_phone(state["phone"]), minutes=CODE_TTL_MINUTES, resend=RESEND_AFTER_S
+            )
         current = state["context"].get("current_phone")
         if current:
             return ASK_NEW_PHONE.format(current=mask_phone(current))
         return ASK_PHONE + "\n" + Mobile().hint()
 
-    async def handle(self, state: dict, text: str, context: ParseContext, checker: Checker | None = None) -> Outcome:
+    async def handle(
+        self, state: dict, text: str, context: ParseContext, checker: Checker | None = None
+    ) -> Outcome:
         """Apply one reply; the status is `complete` once the phone is bound, `cancelled` on 「取消」.
 
         The signature matches `Engine.handle`; `checker` is unused because the flow calls its own backend.
@@ -181,7 +186,9 @@ class Registration:
             return Outcome([SAME_PHONE.format(phone=mask_phone(phone))], status="ended")
         return await self._request(state, phone)
 
-    async def _in_code_step(self, state: dict, text: str, kind: Command | None, context: ParseContext) -> Outcome:
+    async def _in_code_step(
+        self, state: dict, text: str, kind: Command | None, context: ParseContext
+    ) -> Outcome:
         word = normalize(text)
         if word in RESEND_WORDS:
             return await self._request(state, state["phone"])

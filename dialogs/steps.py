@@ -8,6 +8,7 @@ numbers only, never from answers, so it is safe to log.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,8 @@ from dialogs.walk import Ask, Complete, GroupMenu, ItemSummary, PageSummary, Pat
 
 HOME_STEP = "home"
 """Step key of a user with no dialog open."""
+
+_STEP_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
 
 def step_key(session: Mapping[str, Any] | None, dialogs: Mapping[str, Dialog]) -> str:
@@ -30,7 +33,9 @@ def step_key(session: Mapping[str, Any] | None, dialogs: Mapping[str, Dialog]) -
     key = str(state.get("dialog", "?"))
     dialog = dialogs.get(key)
     if dialog is None:
-        return f"{key}/unknown"
+        # A dialog written as its own small state machine (registration) names its step in `step`.
+        step = state.get("step")
+        return f"{key}/{step}" if isinstance(step, str) and _STEP_NAME.fullmatch(step) else f"{key}/unknown"
     if state.get("confirm_cancel"):
         return f"{key}/confirm-cancel"
     focus = state.get("focus")

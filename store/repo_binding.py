@@ -75,7 +75,7 @@ class CodeCheck:
 
 
 def hash_code(key: bytes, salt: str, phone: str, code: str) -> str:
-    """Return the hex HMAC-SHA256 of a code, keyed with the server key and bound to the row's salt and phone."""
+    """Return the hex HMAC-SHA256 of a code under the server key, bound to the row's salt and the phone."""
     return hmac.new(key, f"{salt}:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
@@ -127,7 +127,9 @@ class CodeRepository:
         now = self._clock()
         async with self._db.session() as session, session.begin():
             await session.execute(
-                delete(VerificationCode).where(VerificationCode.sent_at < now - dt.timedelta(seconds=RETENTION_S))
+                delete(VerificationCode).where(
+                    VerificationCode.sent_at < now - dt.timedelta(seconds=RETENTION_S)
+                )
             )
             refused = await self._refusal(session, openid, phone, now)
             if refused is not None:
@@ -149,9 +151,13 @@ class CodeRepository:
         logger.info("verification code issued: code_id=%d", code_id)
         return IssuedCode("issued", code=code, code_id=code_id)
 
-    async def _refusal(self, session: AsyncSession, openid: str, phone: str, now: dt.datetime) -> IssuedCode | None:
+    async def _refusal(
+        self, session: AsyncSession, openid: str, phone: str, now: dt.datetime
+    ) -> IssuedCode | None:
         day_start = start_of_day(now)
-        sent_today = select(func.count()).select_from(VerificationCode).where(VerificationCode.sent_at >= day_start)
+        sent_today = (
+            select(func.count()).select_from(VerificationCode).where(VerificationCode.sent_at >= day_start)
+        )
         phone_count = await session.scalar(sent_today.where(VerificationCode.phone == phone))
         if (phone_count or 0) >= self.daily_limit_per_phone:
             logger.info("verification code refused: daily limit of the phone reached")

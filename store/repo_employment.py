@@ -18,6 +18,7 @@ from store.errors import StudentNotFound, TooManyOffers
 from store.history import add_history, changed_fields, check_author
 from store.models import OTHER_OPTION, Employment, Offer, Pairing, Posting, Student, StudentChoice, utc_now
 from store.offer_rules import OFFERS_MAX, check_offer, place_offer, signed_first
+from store.outbox import notify_offer_signed
 from store.records import (
     ChoiceAnswer,
     EmploymentRecord,
@@ -274,6 +275,7 @@ class EmploymentRepository:
             )
             _check_pages(new, student_id)
             count = await _store_changes(session, student_id, old, new, author=author, cadre_id=cadre_id)
+            await notify_offer_signed(session, cadre_id=cadre_id, student_id=student_id, old=old, new=new)
         logger.info(
             "employment updated: student_id=%d changed_fields=%d author=%s", student_id, count, author
         )
@@ -308,6 +310,7 @@ class EmploymentRepository:
                 final_employment=final if final is not None else old.final_employment,
             )
             count = await _store_changes(session, student_id, old, new, author=author, cadre_id=cadre_id)
+            await notify_offer_signed(session, cadre_id=cadre_id, student_id=student_id, old=old, new=new)
         logger.info(
             "offer recorded: student_id=%d added=%s position=%d changed_fields=%d author=%s",
             student_id,

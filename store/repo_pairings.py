@@ -13,6 +13,7 @@ from store.db import Database
 from store.errors import StudentPhoneTaken, UniversityNotFound
 from store.history import last_update
 from store.models import Cadre, Offer, Pairing, Student, Submission, University
+from store.outbox import notify_pairing_submitted
 from store.records import SIGNED_STATUS, PairingSubmission, PairingSummary, SubmissionResult
 from store.repo_students import build_student, check_submission
 
@@ -131,6 +132,9 @@ class PairingRepository:
                 for student in students
             )
             await session.flush()
+            await notify_pairing_submitted(
+                session, university_id=university_id, cadre_name=row.cadre_name, student_count=len(students)
+            )
             result = SubmissionResult(
                 submission_id=row.id, student_ids=tuple(student.id for student in students), created=True
             )
