@@ -16,24 +16,24 @@ import asyncio
 import os
 import platform
 import secrets
-import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from openpyxl import Workbook
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bot.import_columns import Column, workbook_columns  # noqa: E402  (after the path set-up above)
-from bot.pairing_import import ImportReport, import_workbook  # noqa: E402
-from store.db import Database, upgrade  # noqa: E402
-from store.universities import PACKAGED_CSV, ensure_loaded, read_csv  # noqa: E402
+from bot.import_columns import Column, workbook_columns
+from bot.pairing_import import ImportReport, import_workbook
+from store.db import Database, upgrade
+from store.universities import PACKAGED_CSV, ensure_loaded, read_csv
 
 STUDENTS_PER_CADRE = 20
 UNIVERSITIES_USED = 200
+_GIVEN_FIRST = "伟芳娜敏静丽强磊军洋"
+_GIVEN_SECOND = "勇艳杰娟涛明超秀霞平"
+_DIFFICULTIES = {False: "脱贫家庭（含防止返贫监测对象）", True: "城乡低保家庭、其他：单亲家庭"}
 
 
 def _row_values(number: int, universities: list[str]) -> dict[tuple[str, int, str], str]:
@@ -45,14 +45,14 @@ def _row_values(number: int, universities: list[str]) -> dict[tuple[str, int, st
         ("", 0, "cadre_title"): "辅导员",
         ("", 0, "cadre_identity"): "教师",
         ("", 0, "university"): universities[cadre % len(universities)],
-        ("", 0, "name"): "张" + "伟芳娜敏静丽强磊军洋"[number % 10] + "勇艳杰娟涛明超秀霞平"[number // 10 % 10],
+        ("", 0, "name"): "张" + _GIVEN_FIRST[number % 10] + _GIVEN_SECOND[number // 10 % 10],
         ("", 0, "gender"): "男" if number % 2 else "女",
         ("", 0, "phone"): f"139{number:08d}",
         ("", 0, "department"): "计算机学院",
         ("", 0, "major"): ("软件工程", "会计学", "机械工程", "汉语言文学")[number % 4],
         ("", 0, "degree_level"): ("本科", "专科（高职）", "硕士研究生")[number % 3],
         ("", 0, "graduation_year"): "2026",
-        ("", 0, "difficulty_types"): "城乡低保家庭、其他：单亲家庭" if number % 5 == 0 else "脱贫家庭（含防止返贫监测对象）",
+        ("", 0, "difficulty_types"): _DIFFICULTIES[number % 5 == 0],
         ("", 0, "intended_industry"): "互联网",
         ("", 0, "intended_position"): "后端开发",
         ("", 0, "intended_region"): "广东深圳",
@@ -133,8 +133,8 @@ async def postgres_database(base_url: str) -> AsyncIterator[str]:
             await admin.close()
 
 
-async def time_imports(url: str, workbook: Path) -> Iterator[tuple[str, float, ImportReport]]:
-    """Import the workbook twice into the database at `url` and return the timings."""
+async def time_imports(url: str, workbook: Path) -> list[tuple[str, float, ImportReport]]:
+    """Import the workbook twice into the database at `url` and return each run's name, seconds and report."""
     await upgrade(url)
     database = Database(url)
     results = []
@@ -146,12 +146,14 @@ async def time_imports(url: str, workbook: Path) -> Iterator[tuple[str, float, I
             results.append((run, time.perf_counter() - started, report))
     finally:
         await database.dispose()
-    return iter(results)
+    return results
 
 
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000, help="rows of the generated workbook (default: 10000)")
+    parser.add_argument(
+        "--rows", type=int, default=10_000, help="rows of the generated workbook (default: 10000)"
+    )
     parser.add_argument("--keep", type=Path, help="folder to keep the workbook and the SQLite file in")
     args = parser.parse_args()
 
@@ -160,16 +162,15 @@ async def main() -> int:
     workbook = folder / "pairings.xlsx"
     started = time.perf_counter()
     generate(workbook, args.rows)
-    print(f"generated {args.rows} rows in {time.perf_counter() - started:.1f} s ({workbook.stat().st_size // 1024} KiB)")
+    size_kib = workbook.stat().st_size // 1024
+    print(f"generated {args.rows} rows in {time.perf_counter() - started:.1f} s ({size_kib} KiB)")
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     print("| database | run | rows | imported | unchanged | skipped | seconds |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
 
     sqlite_file = folder / "bench.db"
     sqlite_file.unlink(missing_ok=True)
-    targets = [("SQLite", f"sqlite:///{sqlite_file}")]
-    for name, url in targets:
-        _print_rows(name, await time_imports(url, workbook))
+    _print_rows("SQLite", await time_imports(f"sqlite:///{sqlite_file}", workbook))
     postgres = os.environ.get("POSTGRES_TEST_URL")
     if postgres:
         async with postgres_database(postgres) as url:
@@ -177,7 +178,7 @@ async def main() -> int:
     return 0
 
 
-def _print_rows(name: str, results: Iterator[tuple[str, float, ImportReport]]) -> None:
+def _print_rows(name: str, results: list[tuple[str, float, ImportReport]]) -> None:
     for run, seconds, report in results:
         print(
             f"| {name} | {run} | {report.rows} | {report.imported} | {report.unchanged} | {report.skipped} "

@@ -3,7 +3,9 @@
 Run as `python -m bench.instrumented --port PORT [--workers N]`; settings come from the environment
 as for `jiedui serve`. The counters add nothing to the service's own code path except the counting:
 
-- a Redis round trip is one call of redis-py's `send_packed_command` (a pipeline is one call);
+- a Redis round trip is one call of redis-py's `send_packed_command` (a pipeline is one call), except
+  the commands redis-py sends once when it opens a connection (`CLIENT SETINFO`, `HELLO`, `AUTH`,
+  `SELECT`), which are counted apart as connection set-up;
 - a SQL statement is one `before_cursor_execute` event of any SQLAlchemy engine.
 
 Both are counted per push through a context variable, and kept by step: pushes answered inside a
@@ -16,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import contextvars
+import re
 import resource
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -31,11 +35,13 @@ from bot.app import create_app as create_service_app
 from bot.config import Settings
 
 SUBMISSION_INSERT = "INSERT INTO submissions"
+CONNECTION_SETUP_COMMANDS = (b"CLIENT", b"HELLO", b"AUTH", b"SELECT")
 
 
 @dataclass
 class _PushCounts:
     redis_round_trips: int = 0
+    redis_setup_round_trips: int = 0
     sql_statements: int = 0
     stored_submission: bool = False
     traces: list[trace.PushTrace] = field(default_factory=list)
@@ -47,12 +53,16 @@ class Stats:
 
     pushes: int = 0
     redis_round_trips: int = 0
+    redis_setup_round_trips: int = 0
     sql_statements: int = 0
     dialog_pushes: int = 0
     dialog_redis_round_trips: int = 0
     submit_pushes: int = 0
     submit_sql_statements: int = 0
     peak_rss_kib: int = 0
+    redis_round_trips_by_count: dict[str, int] = field(default_factory=dict)
+    handling_ms_by_step: dict[str, list[float]] = field(default_factory=dict)
+    steps_above_three_round_trips: dict[str, int] = field(default_factory=dict)
 
 
 _CURRENT: contextvars.ContextVar[_PushCounts | None] = contextvars.ContextVar("bench_push_counts", default=None)
@@ -77,7 +87,10 @@ def _install_counters() -> None:
     async def counted(self: AbstractConnection, command: bytes | str | Iterable[bytes], check_health: bool = True) -> None:
         counts = _CURRENT.get()
         if counts is not None:
-            counts.redis_round_trips += 1
+            if _is_connection_setup(command):
+                counts.redis_setup_round_trips += 1
+            else:
+                counts.redis_round_trips += 1
         await original(self, command, check_health)
 
     counted.bench_counted = True  # type: ignore[attr-defined]
@@ -94,21 +107,44 @@ def _install_counters() -> None:
     webhook.PushTrace = _RecordedTrace  # type: ignore[misc]
 
 
+def _is_connection_setup(command: bytes | str | Iterable[bytes]) -> bool:
+    if isinstance(command, str):
+        head = command.encode()[:40]
+    elif isinstance(command, bytes):
+        head = command[:40]
+    else:
+        head = b"".join(command)[:40]
+    name = head.split(b"\r\n")[2] if head.count(b"\r\n") >= 2 else b""
+    return name.upper() in CONNECTION_SETUP_COMMANDS
+
+
 @web.middleware
 async def _count_push(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
     if request.method != "POST" or request.path != "/wechat":
         return await handler(request)
     counts = _PushCounts()
+    started = time.perf_counter()
     token = _CURRENT.set(counts)
     try:
         response = await handler(request)
     finally:
         _CURRENT.reset(token)
+    handling_ms = (time.perf_counter() - started) * 1000
     stats = request.app[STATS_KEY]
     stats.pushes += 1
     stats.redis_round_trips += counts.redis_round_trips
+    stats.redis_setup_round_trips += counts.redis_setup_round_trips
     stats.sql_statements += counts.sql_statements
     step = counts.traces[0].step if counts.traces else trace.UNSET
+    # Steps of group items are merged (students1 and students2 count as one step).
+    by_step = stats.handling_ms_by_step.setdefault(re.sub(r"\d+(?=/|$)", "", step), [0, 0.0, 0.0])
+    by_step[0] += 1
+    by_step[1] += handling_ms
+    by_step[2] = max(by_step[2], handling_ms)
+    trips = str(counts.redis_round_trips)
+    stats.redis_round_trips_by_count[trips] = stats.redis_round_trips_by_count.get(trips, 0) + 1
+    if counts.redis_round_trips > 3:
+        stats.steps_above_three_round_trips[step] = stats.steps_above_three_round_trips.get(step, 0) + 1
     if step not in ("home", trace.UNSET):
         stats.dialog_pushes += 1
         stats.dialog_redis_round_trips += counts.redis_round_trips

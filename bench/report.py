@@ -45,8 +45,22 @@ def _service_counters(counters: dict[str, Any]) -> dict[str, Any]:
         "sql_statements_per_submission": round(counters["sql_statements"] / submissions, 1) if submissions else None,
         "sql_statements_in_submit_push": round(counters["submit_sql_statements"] / submissions, 1) if submissions else None,
         "counted_pushes": counters["pushes"],
+        "redis_connection_setup_round_trips": counters.get("redis_setup_round_trips", 0),
+        "pushes_by_redis_round_trips": counters.get("redis_round_trips_by_count", {}),
+        "steps_above_three_round_trips": counters.get("steps_above_three_round_trips", {}),
+        "slowest_steps": _slowest_steps(counters.get("handling_ms_by_step", {})),
         "service_peak_rss_mib": round(counters["peak_rss_kib"] / 1024, 1),
     }
+
+
+def _slowest_steps(by_step: dict[str, list[float]], count: int = 6) -> list[dict[str, Any]]:
+    """Return the steps with the longest mean handling time in the server (pushes, mean and max ms)."""
+    rows: list[dict[str, Any]] = []
+    for step, (pushes, total, longest) in by_step.items():
+        if pushes:
+            rows.append({"step": step, "pushes": int(pushes), "mean_ms": round(total / pushes, 2), "max_ms": round(longest, 1)})
+    rows.sort(key=lambda row: float(row["mean_ms"]), reverse=True)
+    return rows[:count]
 
 
 def _ratio(servers: dict[str, dict[str, Any]], numerator: str, denominator: str) -> float | None:
@@ -102,11 +116,16 @@ def summarize(measured: list[Measured], *, machine: dict[str, Any], settings: di
 def format_report(results: dict[str, Any]) -> str:
     """Render the results as the plain-text report printed at the end of a run."""
     machine, settings = results["machine"], results["settings"]
+    quick = "on" if settings["quick_updates"] else "off"
     lines = [
-        f"jiedui-bot benchmark, {machine['date']}: {machine['cpus']} CPUs ({machine['cpu_model']}), "
-        f"{machine['memory_gib']} GiB, Python {machine['python']}",
-        f"{settings['cadres']} simulated cadres, {settings['duration_s']:.0f} s measured after "
-        f"{settings['warmup_s']:.0f} s warm-up per server; quick updates {'on' if settings['quick_updates'] else 'off'}",
+        (
+            f"jiedui-bot benchmark, {machine['date']}: {machine['cpus']} CPUs ({machine['cpu_model']}), "
+            f"{machine['memory_gib']} GiB, Python {machine['python']}"
+        ),
+        (
+            f"{settings['cadres']} simulated cadres, {settings['duration_s']:.0f} s measured after "
+            f"{settings['warmup_s']:.0f} s warm-up per server; quick updates {quick}"
+        ),
         "",
         f"{'server':<10} {'msg/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'peak MiB':>9} {'errors':>7} {'busy':>5} {'client CPU s':>13}",
     ]
@@ -129,9 +148,13 @@ def format_report(results: dict[str, Any]) -> str:
         service = results["service"]
         lines += [
             "",
-            f"Redis round trips per push {service['redis_round_trips_per_push']}, per dialog message "
-            f"{service['redis_round_trips_per_dialog_message']}; SQL statements per submission "
-            f"{service['sql_statements_per_submission']} (in the 提交 push {service['sql_statements_in_submit_push']})",
+            (
+                f"Redis round trips per push {service['redis_round_trips_per_push']}, per dialog message "
+                f"{service['redis_round_trips_per_dialog_message']}; SQL statements per submission "
+                f"{service['sql_statements_per_submission']} (in the 提交 push {service['sql_statements_in_submit_push']})"
+            ),
+            "slowest steps in the server (mean / max ms): "
+            + ", ".join(f"{row['step']} {row['mean_ms']}/{row['max_ms']}" for row in service["slowest_steps"]),
         ]
     if results["ratios"]:
         lines += ["", "ratios: " + ", ".join(f"{key} {value:.2f}" for key, value in results["ratios"].items())]

@@ -1,7 +1,7 @@
 """`jiedui pairings template|import`: the workbook a committee fills in, and importing it.
 
 The report of an import is printed in Chinese, because committees read it. Exit status of `import`:
-0 when every row was imported or was already there, 1 when rows were skipped (the report says why),
+0 when every row was imported or was already there, 1 when rows were skipped (the report gives the reasons),
 2 when the workbook or the arguments cannot be used.
 """
 

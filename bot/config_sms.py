@@ -42,7 +42,7 @@ _TENCENT_VARIABLES = (*_TENCENT_REQUIRED, "TENCENT_SMS_REGION", "TENCENT_SMS_END
 
 @dataclass(frozen=True, kw_only=True)
 class SmsSettings:
-    """How verification codes are made, limited and sent.
+    """Settings of the verification codes: sender, fixed development code, hashing key and daily limits.
 
     `dev_code` replaces the random code (log sender only). `code_key` is the HMAC key of the stored
     code hashes; without it the hashes are only salted. `tencent` is set with the tencent sender.

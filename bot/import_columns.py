@@ -28,7 +28,7 @@ REPORT_HEADERS = (ROW_NUMBER_HEADER, REASON_HEADER)
 
 # Student headers that would be ambiguous next to the cadre's columns.
 _STUDENT_HEADERS = {"name": "学生姓名", "gender": "学生性别", "phone": "学生手机号"}
-# Cadre fields the chat asks but a committee's offline list may lack; the cadre confirms them later.
+# Cadre fields that the chat requires but an offline list may lack; the cadre confirms them later.
 _OPTIONAL_CADRE_KEYS = frozenset({"cadre_title", "cadre_identity"})
 
 CONDITIONS: dict[str, str] = {
@@ -49,8 +49,8 @@ CONDITIONS: dict[str, str] = {
 class Column:
     """One workbook column: its header, the field that parses it, and where the value goes.
 
-    `group` and `number` are set for the numbered columns of postings and offers. `required` tells
-    whether an empty cell is an error when the field applies (a default fills it otherwise).
+    `group` and `number` are set for the numbered columns of postings and offers. `required` is
+    True when an empty cell is an error where the field applies (a default fills it otherwise).
     """
 
     header: str

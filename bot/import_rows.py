@@ -36,7 +36,7 @@ _STORE_CHECKS = frozenset({"student_phone_free"})
 
 @dataclass(frozen=True)
 class RowProblem:
-    """Why a row was not imported: the Excel row number, the column header and a Chinese reason."""
+    """A problem that kept a row out of the import: the Excel row number, the column header, a Chinese reason."""
 
     row: int
     column: str
@@ -121,7 +121,7 @@ class RowValidator:
         *,
         required: bool,
     ) -> bool:
-        """Read one cell into the scope; return True when a value was parsed from it."""
+        """Read one cell into the scope; return True when a value was parsed and no blocking rule applies."""
         text = cells.get(header, "")
         visible = is_visible(field_, scope.answers)
         if not text:

@@ -39,7 +39,7 @@ CONFLICT_REASONS = {
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What an import did: counts of rows, and the problems of every row that was not imported."""
+    """The outcome of an import: counts of rows, and the problems of every row that was not imported."""
 
     rows: int
     imported: int

@@ -126,7 +126,7 @@ class ChatService:
         # The task rolls back and releases the lock in the background.
         task.cancel()
         log.warning(
-            "push from openid=%s not handled within %.1f s; cancelled%s and answered busy",
+            "push from openid=%s not handled within %.1f s; cancelled%s and replied busy",
             trace.openid_hash,
             self.deadline_s,
             " while its session was being saved, so the save may have been applied" if progress.saving else "",
@@ -198,7 +198,7 @@ class ChatService:
         return notices.flood_reply(self.flood.window_s)
 
     async def aclose(self) -> None:
-        """Release what the service holds (the SMS sender); the store and the database are closed by their owner."""
+        """Release what the service holds; the session store and the database are closed by their owner."""
         if self._running:
             await asyncio.wait(self._running, timeout=self.deadline_s)
         if self.flood is not None:

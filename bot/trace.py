@@ -1,7 +1,7 @@
 """The record of one push that becomes its log line and its metrics, shared by the webhook and the service.
 
 The webhook creates a `PushTrace` for every POST and makes it current for the request. The chat service
-adds what only it knows: the dialog step the push arrived at, and a specific outcome such as `busy`.
+adds what only it has: the dialog step the push arrived at, and a specific outcome such as `busy`.
 No field holds personal data: the OpenID is hashed and the step is built from declared keys.
 """
 

@@ -203,8 +203,8 @@ def read_rows(path: Path, known_headers: Sequence[str], required_headers: Sequen
         rows = tuple(_data_rows(path, lines, headers))
     finally:
         workbook.close()
-    kept = tuple(header for header in headers if header and header not in REPORT_HEADERS)
-    return SheetRows(kept, rows)
+    data_headers = tuple(header for header in headers if header and header not in REPORT_HEADERS)
+    return SheetRows(data_headers, rows)
 
 
 def _check_headers(

@@ -4,7 +4,7 @@ A small explicit state machine rather than an engine dialog, because its steps a
 sent, a phone is bound) and it understands 「重发」 and 「更换手机号」. Its state lives in the
 conversation's `dialog` slot like an engine state:
 `{"dialog": "registration", "step": "phone" | "code", "phone": str | None, "context": {...}}`, where
-the context holds the OpenID, `then` (the dialog to start once bound) and `current_phone` (the phone
+the context contains the OpenID, `then` (the dialog to start once bound) and `current_phone` (the phone
 bound before, when the cadre changes numbers). The phone stays unbound, and nothing filed under it
 is shown, until the backend accepts the code.
 """
@@ -57,6 +57,7 @@ CODE_DEAD = "验证码错误次数过多（{tries}次），已失效。请回复
 CODE_EXPIRED = "验证码已过期（有效期{minutes}分钟），请回复「重发」获取新的验证码。"
 CODE_MISSING = "这个手机号没有待输入的验证码，请回复「重发」获取新的验证码。"
 NOT_A_CODE = "请回复短信中的6位数字验证码，例如 123456。"
+NO_CODE_YET = "还没有发送验证码，请先输入手机号。"
 SAME_PHONE = "{phone} 就是你当前绑定的手机号，无需更换。"
 CHANGE_PHONE_IN_DIALOG = "你正在「{title}」。如需更换手机号，请先回复「取消」结束当前填写，再回复「更换手机号」。"
 BOUND = "绑定成功！手机号 {phone} 已作为你的团干部身份，该号码下的结对数据都归你查看和更新。"
@@ -73,11 +74,11 @@ HELP = (
 
 @dataclass(frozen=True)
 class CodeRequestResult:
-    """What a request for a code did.
+    """The outcome of a code request.
 
-    `sent`: the code is on its way. `wait`: the phone got a code less than a minute ago; `wait_s`
-    seconds remain and `own_code_pending` tells whether that code was sent for this user and can still
-    be entered. `phone_limit`, `openid_limit`: a daily limit of `daily_limit` codes is reached.
+    `sent`: the code is on its way. `wait`: the phone got a code less than a minute ago, and `wait_s`
+    seconds remain. `own_code_pending` is True when that code was sent for this user and can still be
+    entered. `phone_limit`, `openid_limit`: a daily limit of `daily_limit` codes is reached.
     `failed`: the SMS provider did not accept the message.
     """
 
@@ -89,7 +90,7 @@ class CodeRequestResult:
 
 @dataclass(frozen=True)
 class CodeVerifyResult:
-    """What entering a code did; on `bound`, the phone is bound and the flags say which bindings ended.
+    """The outcome of entering a code. On `bound` the phone is bound, and the flags show which bindings ended.
 
     `wrong` gives the `tries_left` (0 when that was the last try). `exhausted`, `expired` and
     `missing` mean a new code is needed.
@@ -179,6 +180,8 @@ class Registration:
         return await self._in_phone_step(state, text, context)
 
     async def _in_phone_step(self, state: dict, text: str, context: ParseContext) -> Outcome:
+        if normalize(text) in RESEND_WORDS:
+            return Outcome([NO_CODE_YET + "\n\n" + self.prompt(state)])
         phone = Mobile().parse(text, context)
         if not isinstance(phone, str):
             return Outcome([phone.message + "\n\n" + self.prompt(state)])
@@ -211,7 +214,7 @@ class Registration:
         if result.status == "wait" and result.own_code_pending:
             state["step"], state["phone"] = "code", phone
             return Outcome([CODE_STILL_VALID.format(phone=mask_phone(phone), wait=result.wait_s)])
-        return Outcome([_refusal(result, phone)])
+        return Outcome([_rejection_message(result, phone)])
 
     async def _verify(self, state: dict, code: str) -> Outcome:
         phone = state["phone"]
@@ -232,7 +235,7 @@ class Registration:
         return Outcome([CODE_MISSING])
 
 
-def _refusal(result: CodeRequestResult, phone: str) -> str:
+def _rejection_message(result: CodeRequestResult, phone: str) -> str:
     if result.status == "wait":
         return WAIT_FOR_RESEND.format(wait=result.wait_s)
     if result.status == "phone_limit":

@@ -1,4 +1,4 @@
-"""Noticing that the session store lost every session, so that users can be told their draft is gone.
+"""Noticing that the session store lost every session, so that each affected user gets a notice.
 
 Redis restarted without persistence, a Redis replaced by an empty one, and a restart of a process that
 keeps sessions in memory all lose every unfinished draft at once, including the "seen" markers that
@@ -13,8 +13,8 @@ The worker then writes a new epoch carrying the time of the loss. The in-process
 start of the process, a loss when the database already has cadres.
 
 For `notice_window_s` after a loss (the session TTL: no session older than that could have survived
-anyway), each user with no session is told once. NOTE: the store cannot know which users really had a
-draft, so the notice is worded for both cases.
+anyway), each user with no session gets the notice once. NOTE: the store cannot know which users
+really had a draft, so the notice is worded for both cases.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ async def database_has_cadres(database: Database) -> bool:
 
 
 class SessionLoss(abc.ABC):
-    """Tells whether a user with no session should be told that the store lost its sessions."""
+    """Decides whether a user with no session gets the notice that the store lost its sessions."""
 
     def __init__(self, *, has_history: HistoryCheck, notice_window_s: float, clock: Callable[[], float]):
         self._has_history = has_history
@@ -67,11 +67,11 @@ class SessionLoss(abc.ABC):
 
     @abc.abstractmethod
     async def notice_due(self, openid: str) -> bool:
-        """Return True when sessions were lost within the window and `openid` was not told yet."""
+        """Return True when sessions were lost within the window and `openid` has not had the notice yet."""
 
     @abc.abstractmethod
     async def mark_noticed(self, openid: str) -> None:
-        """Remember that `openid` was told, until the window ends."""
+        """Record that `openid` had the notice, until the window ends."""
 
     async def close(self) -> None:
         """Release connections; the default has none."""

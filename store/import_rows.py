@@ -1,7 +1,7 @@
 """Table rows of imported students as plain dicts, for bulk INSERTs that skip the ORM's unit of work.
 
-The mapping from a StudentRecord is the one `store.repo_students.build_student` makes with ORM
-objects; a test imports the same record both ways and compares the stored rows.
+The mapping from a StudentRecord is the one that `store.repo_students.build_student` makes with ORM
+objects. A test stores the same record both ways and compares the rows.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ class IssuedCode:
     """The result of a code request.
 
     `issued`: `code` is the plain code to send and `code_id` its row. `wait`: the phone got a code
-    less than RESEND_AFTER_S ago, `wait_s` seconds remain, and `own_code_pending` tells whether that
+    less than RESEND_AFTER_S ago and `wait_s` seconds remain. `own_code_pending` is True when that
     code was sent for this OpenID and can still be entered. `phone_limit` and `openid_limit`: the
     daily limit of the phone or of the OpenID is reached.
     """
@@ -131,9 +131,9 @@ class CodeRepository:
                     VerificationCode.sent_at < now - dt.timedelta(seconds=RETENTION_S)
                 )
             )
-            refused = await self._refusal(session, openid, phone, now)
-            if refused is not None:
-                return refused
+            rejected = await self._rejection(session, openid, phone, now)
+            if rejected is not None:
+                return rejected
             code = self._fixed_code or new_code()
             salt = secrets.token_hex(16)
             row = VerificationCode(
@@ -151,7 +151,7 @@ class CodeRepository:
         logger.info("verification code issued: code_id=%d", code_id)
         return IssuedCode("issued", code=code, code_id=code_id)
 
-    async def _refusal(
+    async def _rejection(
         self, session: AsyncSession, openid: str, phone: str, now: dt.datetime
     ) -> IssuedCode | None:
         day_start = start_of_day(now)
@@ -160,12 +160,14 @@ class CodeRepository:
         )
         phone_count = await session.scalar(sent_today.where(VerificationCode.phone == phone))
         if (phone_count or 0) >= self.daily_limit_per_phone:
-            logger.info("verification code refused: daily limit of the phone reached")
+            logger.info("verification code rejected: daily limit of the phone reached")
             return IssuedCode("phone_limit")
         openid_count = await session.scalar(sent_today.where(VerificationCode.openid == openid))
         if (openid_count or 0) >= self.daily_limit_per_openid:
-            logger.info("verification code refused: daily limit of the OpenID reached")
+            logger.info("verification code rejected: daily limit of the OpenID reached")
             return IssuedCode("openid_limit")
+        # NOTE: two OpenIDs requesting the same phone at the same moment can both pass this wait, since
+        # each request holds only its own OpenID's lock; the daily limit of the phone still applies.
         last = await session.scalar(_newest(None, phone))
         if last is None:
             return None

@@ -71,7 +71,7 @@ class CadreRepository:
 
 @dataclass(frozen=True)
 class BindResult:
-    """What a binding changed: the cadre now bound, and the bindings it ended.
+    """The outcome of a binding: the cadre now bound, and the bindings it ended.
 
     `took_from_other_openid` is True when the phone was bound to another WeChat user, who lost it.
     `previous_phone` is the phone this OpenID was bound to before, when it was another one.

@@ -273,7 +273,7 @@ async def test_rebinding_takes_number_from_other_user(
         assert "请输入你的手机号" in reply
 
 
-async def test_change_phone_keeps_old_binding_until_code(
+async def test_change_phone_keeps_old_until_code(
     open_binding_stack: StackFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with open_binding_stack() as stack:
@@ -345,7 +345,7 @@ async def test_info_carried_over_to_next_submission(
         assert "团干部姓名在首次提交成功后不可修改，如需更正请联系所在高校团委" in reply
 
 
-async def test_imported_pairings_belong_to_cadre_after_binding(
+async def test_imported_pairings_owned_after_binding(
     open_binding_stack: StackFactory, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     rows = [good_row(1, cadre_phone=PHONE), good_row(2, cadre_phone=PHONE, 学生姓名="李四")]

@@ -64,7 +64,7 @@ def find(report: ImportReport, row: int, column: str) -> str:
     return " ".join(reasons)
 
 
-async def test_template_has_every_column_and_a_valid_example(tmp_path: Path, db: Database) -> None:
+async def test_template_columns_and_example(tmp_path: Path, db: Database) -> None:
     path = tmp_path / "template.xlsx"
     write_template(path)
 

@@ -49,6 +49,14 @@ async def test_help_and_invalid_phone_keep_step() -> None:
     assert chat.backend.codes_sent == []
 
 
+async def test_resend_before_phone_asks_for_phone() -> None:
+    chat = Chat()
+    await chat.say("你好")
+    reply = await chat.say("重发")
+    assert "还没有发送验证码，请先输入手机号" in reply
+    assert chat.backend.codes_sent == []
+
+
 async def test_text_in_code_step_asks_for_code() -> None:
     chat = Chat()
     await chat.run(["你好", CADRE_PHONE])
