@@ -124,7 +124,7 @@ def alembic_config() -> Config:
 def _upgrade_to_head(connection: Connection) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.upgrade(config, "heads")
+    command.upgrade(config, "head")
 
 
 async def upgrade(url: str) -> None:
