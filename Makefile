@@ -2,6 +2,8 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8080
 
 .PHONY: run test lint bench clean
 
@@ -12,7 +14,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 run: $(BIN)/.installed
-	$(BIN)/jiedui serve
+	$(BIN)/jiedui serve --host $(HOST) --port $(PORT)
 
 test: $(BIN)/.installed
 	$(BIN)/pytest

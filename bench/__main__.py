@@ -1,9 +1,9 @@
 """`python -m bench`: measure the service under load beside three reference servers.
 
-Runs, one after the other and with the same load (simulated cadres walking the example submission
-with signed XML pushes): the service with one worker, the service with two workers, aiohttp with
-wechatpy and no state, a bare aiohttp handler, and WeRoBot's echo robot under gunicorn. Prints a
-report, or one JSON line with --json. Every server listens on 127.0.0.1 only.
+The load is simulated cadres walking the example submission with signed XML pushes. It is run,
+one server after the other, against the service with one worker, the service with two workers,
+aiohttp with wechatpy and no state, a bare aiohttp handler, and WeRoBot's echo robot under gunicorn.
+Prints a report, or one JSON line with --json. Every server listens on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -94,8 +94,8 @@ async def measure_service(args: argparse.Namespace, log_dir: Path, *, workers: i
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
             "JIEDUI_SMS_DEV_CODE": "000000",
-            # A simulated cadre walks in seconds what takes a person minutes, so the per-user flood
-            # limit is raised to treat it as a person; otherwise the limit counts every walk in Redis.
+            # A simulated cadre walks in seconds what takes a person minutes. The per-user flood limit
+            # is raised to treat it as a person, because otherwise every walk is counted in Redis.
             "JIEDUI_FLOOD_MAX_MESSAGES": "100000",
         }
         port = free_port()

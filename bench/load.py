@@ -27,7 +27,7 @@ _CONTENT = re.compile(r"<Content><!\[CDATA\[(.*?)\]\]></Content>", re.DOTALL)
 
 @dataclass
 class LoadResult:
-    """What one run measured; `latencies_ms` holds every push answered after the warm-up."""
+    """Measurements of one run; `latencies_ms` contains every push answered after the warm-up."""
 
     duration_s: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
@@ -115,7 +115,7 @@ async def _walk(sender: _Sender, clock: _Clock, script: CadreScript, result: Loa
         if check:
             content = _content(body)
             if BUSY_MARK in content or FLOOD_MARK in content:
-                # A cadre told to resend does so; the push is counted, the dialog did not move.
+                # A cadre asked to resend does so. The push is counted, and the dialog did not move.
                 result.busy += 1
                 continue
             _check_milestone(script, index, content, result, clock.measuring(answered))

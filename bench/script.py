@@ -1,4 +1,4 @@
-"""What one simulated cadre sends: registration, the example submission and the quick offer updates.
+"""The script of one simulated cadre: registration, the example submission and a quick offer update.
 
 The submission is docs/examples/submission.txt with the phone numbers replaced, so every simulated
 cadre is a new cadre with new students (student phone numbers are unique in the whole database).

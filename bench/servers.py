@@ -28,7 +28,7 @@ START_TIMEOUT_S = 90.0
 
 
 class BenchError(Exception):
-    """A server of the benchmark could not be started or measured; the message says which and why."""
+    """A server of the benchmark could not be started or measured; the message names it and the cause."""
 
 
 def free_port() -> int:

@@ -190,7 +190,7 @@ def _upgrade_database(args: argparse.Namespace) -> int:
         asyncio.run(upgrade(settings.database_url.get()))
     except (SQLAlchemyError, OSError) as exc:
         raise _CommandFailed(f"database upgrade failed: {exc}") from None
-    print(f"The {settings.database_kind} database schema is up to date.")
+    print(f"Migrations applied: the {settings.database_kind} database schema is at the latest version.")
     return 0
 
 

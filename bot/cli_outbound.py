@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -15,6 +16,9 @@ from bot.config import ConfigError, Settings
 from store.errors import StoreError
 
 T = TypeVar("T")
+
+CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "UTC+8")
+"""The time zone of invite expiry times shown to committee staff."""
 
 
 class OutboundCommandFailed(Exception):
@@ -118,7 +122,8 @@ async def _committees(settings: Settings, args: argparse.Namespace) -> int:
                 raise OutboundCommandFailed(f"--hours must be a positive number of hours, got {args.hours}", 2)
             invite = await committees.invite(args.committee, ttl_s=args.hours * 3600)
             print(f"Invite code for {invite.committee}: {invite.code}")
-            print(f"It works once, until {invite.expires_at.isoformat(timespec='minutes')}. The member sends:")
+            expires = invite.expires_at.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+            print(f"It works once, until {expires} China time (UTC+8). The member sends:")
             print(f"绑定 {invite.code}")
         return 0
 

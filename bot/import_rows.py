@@ -146,7 +146,7 @@ class RowValidator:
             reason = (
                 value.message if isinstance(value, Invalid) else NEEDS_OTHER.format(example=_example(field_))
             )
-            problems.append(RowProblem(row, header, reason))
+            problems.append(RowProblem(row, header, for_workbook(reason)))
             scope.uncertain = True
             return False
         blocked = [block.message for block in field_.blocks if block.when(value)]
@@ -230,3 +230,13 @@ def _check_known(field_: Field) -> None:
         raise ValueError(
             f"field {field_.key!r} declares checks {sorted(unknown)} that the import does not run"
         )
+
+
+_CHAT_WORDS = (("请回复", "请填写"), ("请发送", "请填写"), ("重新发送", "重新填写"), ("回复", "填写"), ("发送", "填写"))
+
+
+def for_workbook(message: str) -> str:
+    """Reword a chat rejection for a workbook cell: one fills in a cell rather than replying."""
+    for chat_word, cell_word in _CHAT_WORDS:
+        message = message.replace(chat_word, cell_word)
+    return message

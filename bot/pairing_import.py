@@ -32,6 +32,7 @@ OTHER_CADRE_NAME = "与第{row}行同一团干部电话的姓名「{name}」不�
 CONFLICT_REASONS = {
     "other_cadre": "该学生已在团干部 {phone} 的结对名单中（学生手机号在全库唯一），未覆盖；如需调整请联系团委在后台处理。",
     "deleted": "该学生的结对已被团委删除（在回收站中），未导入；如需恢复请联系团委。",
+    "other_student": "该手机号已属于同一团干部名下的另一名学生「{name}」，未导入；请核对学生手机号。",
     "unpaired": "该学生已在库中但没有结对，未导入；请联系团委在后台处理。",
     "unknown_university": "高校不在当前的高校名单中，未导入；请核对高校全称。",
 }
@@ -153,7 +154,8 @@ def _validate_rows(
 def _conflict_problem(conflict: ImportConflict) -> RowProblem:
     column = UNIVERSITY_HEADER if conflict.reason == "unknown_university" else _header("student", "phone")
     phone = mask_phone(conflict.other_cadre_phone or "")
-    return RowProblem(conflict.row, column, CONFLICT_REASONS[conflict.reason].format(phone=phone))
+    reason = CONFLICT_REASONS[conflict.reason].format(phone=phone, name=conflict.other_student_name or "")
+    return RowProblem(conflict.row, column, reason)
 
 
 def _save_report(

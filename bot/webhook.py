@@ -1,4 +1,4 @@
-"""The HTTP routes WeChat calls: URL verification, pushes, and a health check.
+"""The HTTP routes: URL verification and pushes (called by WeChat), a health check and the metrics.
 
 A push is checked in this order, so that forged or oversized requests are rejected before any XML
 parser reads them:

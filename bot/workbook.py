@@ -212,16 +212,17 @@ def _check_headers(
 ) -> list[str]:
     known = set(known_headers) | set(REPORT_HEADERS)
     unknown = [header for header in headers if header and header not in known]
-    if unknown:
-        raise WorkbookError(
-            f"{path}: unknown columns {', '.join(unknown)}; use the headers of `jiedui pairings template`"
-        )
     repeated = sorted({header for header in headers if header and headers.count(header) > 1})
-    if repeated:
-        raise WorkbookError(f"{path}: repeated columns {', '.join(repeated)}; keep one of each")
     missing = [header for header in required_headers if header not in headers]
+    problems = []
+    if unknown:
+        problems.append(f"无法识别的列「{'、'.join(unknown)}」")
+    if repeated:
+        problems.append(f"列「{'、'.join(repeated)}」重复，每列只保留一个")
     if missing:
-        raise WorkbookError(f"{path}: missing required columns {', '.join(missing)}")
+        problems.append(f"缺少必填列「{'、'.join(missing)}」")
+    if problems:
+        raise WorkbookError(f"{path}：{'；'.join(problems)}。请使用 `jiedui pairings template` 生成的表头。")
     return headers
 
 
@@ -256,7 +257,7 @@ def write_report(
     for cell in sheet[1]:
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
     for row, reasons in rejected:
-        text = "；".join(f"「{column}」{reason}" for column, reason in reasons.items())
+        text = "；".join(f"「{column}」{reason.rstrip('。')}" for column, reason in reasons.items()) + "。"
         sheet.append([*(row.cells.get(header, "") for header in headers), row.number, text])
         for index, header in enumerate(headers, start=1):
             if header in reasons:

@@ -185,7 +185,7 @@ BRANCH_FIELDS = (
     _basic("branch_secretary_phone", "团支部书记电话", "请输入团支部书记的手机号。", Mobile(),
            when=_is_yes("branch_recommended")),
     _basic("branch_recommend_forms", "团支部推荐形式", "团支部通过哪些形式推荐了该生？", MultiChoice(BRANCH_RECOMMEND_FORMS, other=OTHER, other_example="班会推荐"),
-           when=_is_yes("branch_recommended"), help="可多选；选「其他」时请写明具体形式，例如：6 其他：班会推荐。"),
+           when=_is_yes("branch_recommended"), help="可多选；选「其他」时请写明具体形式，例如：4 其他：班会推荐。"),
 )
 
 BASIC_PAGE = Page(

@@ -37,7 +37,7 @@ _CHILD_TABLES: dict[str, type[Any]] = {
     "employments": Employment,
 }
 
-ConflictReason = Literal["other_cadre", "deleted", "unpaired", "unknown_university"]
+ConflictReason = Literal["other_cadre", "other_student", "deleted", "unpaired", "unknown_university"]
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,8 @@ class ImportRecord:
 class ImportConflict:
     """A row that was not written, and why.
 
-    `other_cadre`: another cadre (`other_cadre_phone`) has the student. `deleted`: the student's pairing
+    `other_cadre`: another cadre (`other_cadre_phone`) has the student. `other_student`: the same cadre
+    has another student (`other_student_name`) with this phone. `deleted`: the student's pairing
     is in the recycle bin. `unpaired`: the student is stored without a pairing. `unknown_university`:
     the university code is not in the list.
     """
@@ -69,6 +70,7 @@ class ImportConflict:
     row: int
     reason: ConflictReason
     other_cadre_phone: str | None = None
+    other_student_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -192,18 +194,21 @@ async def _insert_students(
 class _Existing:
     cadre_phone: str | None
     deleted: bool
+    name: str
 
 
 async def _existing_students(session: AsyncSession, phones: list[str]) -> dict[str, _Existing]:
     """Return the stored students among `phones` with their cadre's phone and whether the pairing is deleted."""
     statement = (
-        select(Student.phone, Cadre.phone, Pairing.deleted_at)
+        select(Student.phone, Cadre.phone, Pairing.deleted_at, Student.name)
         .outerjoin(Pairing, Pairing.student_id == Student.id)
         .outerjoin(Cadre, Cadre.id == Pairing.cadre_id)
         .where(Student.phone.in_(phones))
     )
     rows = (await session.execute(statement)).all()
-    return {phone: _Existing(cadre_phone, deleted_at is not None) for phone, cadre_phone, deleted_at in rows}
+    return {
+        phone: _Existing(cadre_phone, deleted_at is not None, name) for phone, cadre_phone, deleted_at, name in rows
+    }
 
 
 def _conflict(
@@ -219,6 +224,8 @@ def _conflict(
     if stored.cadre_phone is None:
         return ImportConflict(record.row, "unpaired")
     if stored.cadre_phone == record.cadre_phone:
+        if stored.name != record.student.name:
+            return ImportConflict(record.row, "other_student", other_student_name=stored.name)
         return "unchanged"
     return ImportConflict(record.row, "other_cadre", stored.cadre_phone)
 

@@ -102,8 +102,9 @@ async def wait_for_port(port: int, *, timeout_s: float = 15.0) -> None:
 class TcpProxy:
     """A TCP proxy on 127.0.0.1 in front of one server, whose behaviour the test switches.
 
-    Modes: `forward` passes bytes through (after `delay_s`, when set, per chunk); `refuse` closes
-    every connection, open or new, at once; `blackhole` keeps connections open and drops every byte.
+    Modes: `forward` passes bytes through, after `delay_s` per chunk when it is set. `refuse` closes
+    every connection, open or new, at once. `blackhole` keeps connections open and drops every byte.
+    Leaving `blackhole` closes the connections it held, because they lost bytes and cannot go on.
     `stall_after(markers)` freezes the connection that sends the markers in order, right after the
     chunk holding the last one has been forwarded, and sets `stalled`.
     """
@@ -114,6 +115,7 @@ class TcpProxy:
         self.mode: ProxyMode = "forward"
         self.delay_s = 0.0
         self.stalled = asyncio.Event()
+        self._in_flight = 0
         self._markers: list[bytes] = []
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -134,10 +136,16 @@ class TcpProxy:
             await asyncio.wait(self._tasks)
 
     def set_mode(self, mode: ProxyMode) -> None:
-        """Switch the mode; `refuse` also closes the connections that are open."""
+        """Switch the mode; `refuse` and leaving `blackhole` close the connections that are open."""
+        leaving_blackhole = self.mode == "blackhole" and mode != "blackhole"
         self.mode = mode
-        if mode == "refuse":
+        if mode == "refuse" or leaving_blackhole:
             self.cut()
+
+    async def drain(self) -> None:
+        """Wait until every delayed chunk has been passed on, so nothing arrives late after this."""
+        while self._in_flight:
+            await asyncio.sleep(0.02)
 
     def cut(self) -> None:
         """Close every open connection in both directions."""
@@ -179,10 +187,14 @@ class TcpProxy:
                     await asyncio.sleep(0.05)
                 if self.mode == "refuse":
                     break
-                if self.delay_s:
-                    await asyncio.sleep(self.delay_s)
-                writer.write(chunk)
-                await writer.drain()
+                self._in_flight += 1
+                try:
+                    if self.delay_s:
+                        await asyncio.sleep(self.delay_s)
+                    writer.write(chunk)
+                    await writer.drain()
+                finally:
+                    self._in_flight -= 1
                 if watch and self._markers:
                     seen = (seen + chunk)[-65536:]
                     self._match(seen)

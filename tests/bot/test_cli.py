@@ -237,7 +237,7 @@ async def test_db_upgrade_and_universities_import(tmp_path: Path) -> None:
     import_status, import_out, import_err = await _run_jiedui("universities", "import", str(csv), env=env)
 
     assert upgrade_status == 0, upgrade_err
-    assert "sqlite database schema is up to date" in upgrade_out
+    assert "sqlite database schema is at the latest version" in upgrade_out
     assert import_status == 0, import_err
     assert "Imported the universities list: 1 added" in import_out
 

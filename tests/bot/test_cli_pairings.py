@@ -50,7 +50,7 @@ async def test_unusable_workbook_exits_two(tmp_path: Path) -> None:
 
     status, _, err = await _run_jiedui("pairings", "import", str(workbook), env=env)
     assert status == 2
-    assert "unknown columns 备注" in err
+    assert "无法识别的列「备注」" in err
 
     status, _, err = await _run_jiedui("pairings", "import", str(tmp_path / "missing.xlsx"), env=env)
     assert status == 2

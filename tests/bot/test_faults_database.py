@@ -2,7 +2,7 @@
 and WeChat redelivering a push while its first delivery is still being handled.
 
 PostgreSQL is reached through a TCP proxy of the test (without TLS), which the test switches to
-refusing or dropping connections; the shared server itself is never stopped.
+refusing or dropping connections. The shared server itself is never stopped.
 """
 
 from __future__ import annotations

@@ -124,7 +124,7 @@ async def test_unreachable_redis_answers_busy(
         await cadre.run([*START, *basic_answers()[:2]])
         before = await _question_now(stack, cadre)
         if mode == "slow":
-            redis_proxy.delay_s = 3.0
+            redis_proxy.delay_s = 2.0
         else:
             redis_proxy.set_mode(mode)  # type: ignore[arg-type]
 
@@ -134,10 +134,11 @@ async def test_unreachable_redis_answers_busy(
 
         assert reply == replies.BUSY
         assert elapsed_s < WECHAT_WAIT_S
-        redis_proxy.delay_s = 0.0
         redis_proxy.set_mode("forward")
-        # A slow Redis may still run a lock request after the client gave up; that lock would block
-        # this user until it expires (LOCK_TTL_S), so the test removes it as its expiry would.
+        await redis_proxy.drain()
+        redis_proxy.delay_s = 0.0
+        # A slow Redis still runs a lock request that arrives after the client gave up. That lock
+        # would block this user until it expires (LOCK_TTL_S), so the test removes it as expiry would.
         await _delete_locks(redis_server.url)
         assert await _question_now(stack, cadre) == before
         reply = await cadre.say("13900002222")

@@ -207,9 +207,9 @@ async def test_report_workbook_reimports_after_fix(tmp_path: Path, db: Database)
 @pytest.mark.parametrize(
     ("headers", "message"),
     [
-        ([*HEADERS, "备注"], "unknown columns 备注"),
-        ([header for header in HEADERS if header != "学生手机号"], "missing required columns 学生手机号"),
-        ([*HEADERS, "学生姓名"], "repeated columns 学生姓名"),
+        ([*HEADERS, "备注"], "无法识别的列「备注」"),
+        ([header for header in HEADERS if header != "学生手机号"], "缺少必填列「学生手机号」"),
+        ([*HEADERS, "学生姓名"], "列「学生姓名」重复"),
     ],
 )
 async def test_unusable_columns_are_rejected(

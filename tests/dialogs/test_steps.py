@@ -1,4 +1,4 @@
-"""Step keys name where a user stands from declared keys only, and never change the session."""
+"""Step keys name a user's position from declared keys only, and never change the session."""
 
 from __future__ import annotations
 

@@ -170,3 +170,17 @@ async def test_repeated_phones_are_refused(
 
     with pytest.raises(ValueError, match="repeat a student phone"):
         await PairingImportRepository(loaded_db).import_records(records)
+
+
+async def test_same_cadre_other_student_with_phone_is_reported(
+    loaded_db: Database, make_student: Callable[..., StudentRecord]
+) -> None:
+    repository = PairingImportRepository(loaded_db)
+    first = await repository.import_records([record(2, make_student("13900000001", name="李娜"))])
+    assert first.imported == (2,)
+
+    result = await repository.import_records([record(2, make_student("13900000001", name="周杰"))])
+
+    assert result.imported == ()
+    assert result.unchanged == ()
+    assert result.conflicts == (ImportConflict(2, "other_student", other_student_name="李娜"),)
