@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import importlib.util
 import json
 import os
 import platform
@@ -117,6 +118,11 @@ async def measure_service(args: argparse.Namespace, log_dir: Path, *, workers: i
 
 
 async def measure_reference(args: argparse.Namespace, log_dir: Path, name: str) -> Measured:
+    if name == "werobot" and not all(importlib.util.find_spec(module) for module in ("werobot", "gunicorn")):
+        raise BenchError(
+            "the werobot reference server needs WeRoBot and gunicorn: run `make bench`, or "
+            "`pip install -e '.[bench]'`, or leave it out with --servers"
+        )
     port = free_port()
     env = {"WECHAT_TOKEN": TOKEN}
     commands = {

@@ -119,7 +119,9 @@ def _is_connection_setup(command: bytes | str | Iterable[bytes]) -> bool:
 
 
 @web.middleware
-async def _count_push(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+async def _count_push(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
     if request.method != "POST" or request.path != "/wechat":
         return await handler(request)
     counts = _PushCounts()
@@ -129,18 +131,23 @@ async def _count_push(request: web.Request, handler: Callable[[web.Request], Awa
         response = await handler(request)
     finally:
         _CURRENT.reset(token)
-    handling_ms = (time.perf_counter() - started) * 1000
-    stats = request.app[STATS_KEY]
+    _add_push(request.app[STATS_KEY], counts, (time.perf_counter() - started) * 1000)
+    return response
+
+
+def _add_push(stats: Stats, counts: _PushCounts, handling_ms: float) -> None:
     stats.pushes += 1
     stats.redis_round_trips += counts.redis_round_trips
     stats.redis_setup_round_trips += counts.redis_setup_round_trips
     stats.sql_statements += counts.sql_statements
     step = counts.traces[0].step if counts.traces else trace.UNSET
+
     # Steps of group items are merged (students1 and students2 count as one step).
     by_step = stats.handling_ms_by_step.setdefault(re.sub(r"\d+(?=/|$)", "", step), [0, 0.0, 0.0])
     by_step[0] += 1
     by_step[1] += handling_ms
     by_step[2] = max(by_step[2], handling_ms)
+
     trips = str(counts.redis_round_trips)
     stats.redis_round_trips_by_count[trips] = stats.redis_round_trips_by_count.get(trips, 0) + 1
     if counts.redis_round_trips > 3:
@@ -151,7 +158,6 @@ async def _count_push(request: web.Request, handler: Callable[[web.Request], Awa
     if counts.stored_submission:
         stats.submit_pushes += 1
         stats.submit_sql_statements += counts.sql_statements
-    return response
 
 
 async def _stats(request: web.Request) -> web.Response:
