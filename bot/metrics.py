@@ -5,7 +5,7 @@
   `decryption-failed`, `rejected`).
 - `jiedui_push_duration_seconds`: histogram of the time from receiving a push to answering it.
 - `jiedui_active_sessions`: live sessions in the session store, counted at each scrape.
-- `jiedui_outbox_backlog`: messages waiting to be sent through the customer-service API.
+- `jiedui_outbox_backlog`: notifications in the outbox not yet sent or given up.
 
 With several worker processes (`jiedui serve --workers N`), PROMETHEUS_MULTIPROC_DIR is set and every
 scrape adds up the counters and histograms of all workers. The live gauges come from the shared
@@ -46,21 +46,31 @@ class SessionCounter(Protocol):
         """Count the live sessions."""
 
 
+@runtime_checkable
+class OutboxCounter(Protocol):
+    """A chat service that can count the notifications waiting in the outbox."""
+
+    async def count_outbox_backlog(self) -> int:
+        """Count the notifications not yet sent or given up."""
+
+
 class _LiveGauges(Collector):
     """Gauges whose values are computed by the scrape handler right before the registry is rendered."""
 
     def __init__(self) -> None:
         self.active_sessions: int | None = None
+        self.outbox_backlog: int | None = None
 
     def collect(self) -> Iterator[Metric]:
         if self.active_sessions is not None:
             yield GaugeMetricFamily(
                 "jiedui_active_sessions", "Live sessions in the session store.", value=self.active_sessions
             )
-        # TODO: report the outbox's number of unsent messages once the outbox exists; 0 until then.
-        yield GaugeMetricFamily(
-            "jiedui_outbox_backlog", "Messages waiting to be sent through the customer-service API.", value=0
-        )
+        if self.outbox_backlog is not None:
+            yield GaugeMetricFamily(
+                "jiedui_outbox_backlog", "Notifications in the outbox not yet sent or given up.",
+                value=self.outbox_backlog,
+            )
 
     def describe(self) -> Iterator[Metric]:
         return iter(())
@@ -117,8 +127,11 @@ async def serve_metrics(request: web.Request, service: object) -> web.Response:
     """Respond with the metrics, after counting the live sessions of `service` when it can."""
     metrics = request.app[METRICS_KEY]
     metrics.live.active_sessions = None
+    metrics.live.outbox_backlog = None
     if isinstance(service, SessionCounter):
         metrics.live.active_sessions = await _count_sessions(service)
+    if isinstance(service, OutboxCounter):
+        metrics.live.outbox_backlog = await _count_outbox(service)
     body = metrics.render()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
@@ -129,4 +142,13 @@ async def _count_sessions(service: SessionCounter) -> int | None:
             return await service.count_active_sessions()
     except Exception as error:  # noqa: BLE001 - a failing gauge must not fail the whole scrape
         log.warning("active sessions not counted for /metrics: %s", type(error).__name__)
+        return None
+
+
+async def _count_outbox(service: OutboxCounter) -> int | None:
+    try:
+        async with asyncio.timeout(LIVE_VALUE_TIMEOUT_S):
+            return await service.count_outbox_backlog()
+    except Exception as error:  # noqa: BLE001 - a failing gauge must not fail the whole scrape
+        log.warning("outbox backlog not counted for /metrics: %s", type(error).__name__)
         return None

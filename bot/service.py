@@ -24,6 +24,7 @@ from bot.db_failures import is_connection_failure
 from bot.guards import open_guards
 from bot.privacy import cap_library_loggers, describe_error
 from bot.push import Push
+from store.repo_outbox import OutboxRepository
 from bot.trace import PushTrace, current_trace
 from dialogs import replies
 from dialogs.conversation import CLICK_COMMANDS, BackendUnavailable, Conversation, Incoming
@@ -137,6 +138,12 @@ class ChatService:
     async def count_active_sessions(self) -> int:
         """Count the live sessions of the session store (for metrics)."""
         return await self.sessions.count_active()
+
+    async def count_outbox_backlog(self) -> int:
+        """Count the notifications waiting in the outbox (for metrics); 0 without a database."""
+        if self.backend is None:
+            return 0
+        return await OutboxRepository(self.backend.db).count_backlog()
 
     async def _reply(self, push: Push, incoming: Incoming, trace: PushTrace, progress: _Progress) -> str:
         try:

@@ -129,3 +129,16 @@ def _samples(text: str) -> dict[str, Any]:
             name, _, value = line.rpartition(" ")
             samples[name] = float(value)
     return samples
+
+
+async def test_metrics_report_outbox_backlog(stack: Stack) -> None:
+    from store.outbox import NOTIFICATION_KINDS, add_message
+
+    async with stack.database.session() as session, session.begin():
+        for number in range(2):
+            add_message(session, kind=NOTIFICATION_KINDS[0], recipient=f"o-member-{number}", values=["北京大学"])
+
+    async with stack.client.get("/metrics") as response:
+        text = await response.text()
+
+    assert _samples(text)["jiedui_outbox_backlog"] == 2.0
