@@ -24,7 +24,6 @@ from bot.db_failures import is_connection_failure
 from bot.guards import open_guards
 from bot.privacy import cap_library_loggers, describe_error
 from bot.push import Push
-from store.repo_outbox import OutboxRepository
 from bot.trace import PushTrace, current_trace
 from dialogs import replies
 from dialogs.conversation import CLICK_COMMANDS, BackendUnavailable, Conversation, Incoming
@@ -32,6 +31,7 @@ from dialogs.paging import REPLY_LIMIT_BYTES, utf8_len
 from dialogs.steps import step_key
 from store.epoch import SessionLoss
 from store.flood import Admission, FloodGuard
+from store.repo_outbox import OutboxRepository
 from store.sessions.base import SessionStore, SessionStoreError
 
 if TYPE_CHECKING:
