@@ -85,3 +85,16 @@ def plain_user(plain_client: TestClient[Any, Any]) -> WeChatUser:
 @pytest.fixture
 def safe_user(safe_client: TestClient[Any, Any]) -> WeChatUser:
     return WeChatUser(safe_client, "/wechat", token=TOKEN, aes_key=AES_KEY, app_id=APP_ID, openid=OPENID)
+
+
+@pytest.fixture(params=["sqlite-memory", "postgres-redis"])
+def stack_config(request: pytest.FixtureRequest) -> tuple[str, str | None, str]:
+    """Return (database URL, Redis URL or None, Redis key prefix): SQLite with the in-process store, or
+    PostgreSQL with Redis."""
+    if request.param == "sqlite-memory":
+        return request.getfixturevalue("sqlite_url"), None, ""
+    return (
+        request.getfixturevalue("postgres_url"),
+        request.getfixturevalue("redis_url"),
+        request.getfixturevalue("redis_prefix"),
+    )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.config import Settings
@@ -120,3 +121,39 @@ def memory_sessions(session_ttl_s: int = 7 * 24 * 3600) -> MemorySessionStore:
 def redis_sessions(url: str, prefix: str, session_ttl_s: int = 7 * 24 * 3600) -> RedisSessionStore:
     """Return a Redis session store whose keys all start with `prefix`."""
     return RedisSessionStore.from_url(url, prefix=prefix, session_ttl_s=session_ttl_s)
+
+
+StackConfig = tuple[str, str | None, str]
+"""(database URL, Redis URL or None for the in-process store, Redis key prefix) of one stack variant."""
+
+
+async def delete_keys(url: str, prefix: str) -> None:
+    """Delete every Redis key that starts with `prefix`."""
+    client = aioredis.from_url(url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+async def variant_stack(
+    config: StackConfig, *, env: Mapping[str, str] | None = None, redis_settings: bool = False
+) -> AsyncIterator[Stack]:
+    """Serve the stack of one variant and delete its Redis keys afterwards.
+
+    With `redis_settings`, REDIS_URL is also set in the service's settings, so that the features that
+    share Redis across workers (the flood limit) use it too.
+    """
+    database_url, redis_url, prefix = config
+    if redis_url is None:
+        async for built in open_stack(database_url, memory_sessions(), env=env):
+            yield built
+        return
+    full_env = {**(env or {}), **({"REDIS_URL": redis_url} if redis_settings else {})}
+    try:
+        async for built in open_stack(database_url, redis_sessions(redis_url, prefix), env=full_env):
+            yield built
+    finally:
+        await delete_keys(redis_url, prefix)

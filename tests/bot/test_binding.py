@@ -24,9 +24,8 @@ from store.models_binding import VerificationCode
 from store.records import PairingSubmission
 from store.repositories import PairingRepository
 from tests.bot.stack import Cadre as SimulatedCadre
-from tests.bot.stack import Stack, memory_sessions, open_stack, redis_sessions
+from tests.bot.stack import Stack, delete_keys, memory_sessions, open_stack, redis_sessions
 from tests.bot.test_my_pairings_flow import draft
-from tests.bot.test_submission_flow import _delete_keys, stack_config  # noqa: F401 (fixture)
 from tests.bot.workbooks import good_row, write_workbook
 
 PHONE = "13800001111"
@@ -38,7 +37,7 @@ StackFactory = Callable[..., AbstractAsyncContextManager[Stack]]
 
 
 @pytest.fixture
-def open_binding_stack(stack_config: tuple[str, str | None, str]) -> StackFactory:  # noqa: F811
+def open_binding_stack(stack_config: tuple[str, str | None, str]) -> StackFactory:
     """Return a factory of stacks with random codes and the given extra environment."""
 
     @asynccontextmanager
@@ -50,7 +49,7 @@ def open_binding_stack(stack_config: tuple[str, str | None, str]) -> StackFactor
                 yield stack
         finally:
             if redis_url is not None:
-                await _delete_keys(redis_url, prefix)
+                await delete_keys(redis_url, prefix)
 
     return build
 

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
@@ -19,41 +18,22 @@ from bot.notices import flood_reply
 from bot.simulator import build_text_push, sign_params
 from bot.webhook import MAX_BODY_BYTES
 from store.models import Student, Submission
-from tests.bot.stack import TOKEN, Cadre, Stack, memory_sessions, open_stack, redis_sessions
+from tests.bot.stack import (
+    TOKEN,
+    Cadre,
+    Stack,
+    StackConfig,
+    variant_stack,
+)
 from tests.dialogs.chat import START, basic_answers, student_answers
 
 FLOOD_ENV = {"JIEDUI_FLOOD_MAX_MESSAGES": "40", "JIEDUI_FLOOD_WINDOW_S": "600"}
 
 
-@pytest.fixture(params=["sqlite-memory", "postgres-redis"])
-def stack_config(request: pytest.FixtureRequest) -> tuple[str, str | None, str]:
-    """Return (database URL, Redis URL or None, Redis key prefix) of one stack variant."""
-    if request.param == "sqlite-memory":
-        return request.getfixturevalue("sqlite_url"), None, ""
-    return (
-        request.getfixturevalue("postgres_url"),
-        request.getfixturevalue("redis_url"),
-        request.getfixturevalue("redis_prefix"),
-    )
-
-
 @pytest.fixture
-async def stack(stack_config: tuple[str, str | None, str]) -> AsyncIterator[Stack]:
-    database_url, redis_url, prefix = stack_config
-    if redis_url is None:
-        async for built in open_stack(database_url, memory_sessions(), env=FLOOD_ENV):
-            yield built
-        return
-    env = {**FLOOD_ENV, "REDIS_URL": redis_url}
-    try:
-        async for built in open_stack(database_url, redis_sessions(redis_url, prefix), env=env):
-            yield built
-    finally:
-        client = aioredis.from_url(redis_url)
-        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
+async def stack(stack_config: StackConfig) -> AsyncIterator[Stack]:
+    async for built in variant_stack(stack_config, env=FLOOD_ENV, redis_settings=True):
+        yield built
 
 
 async def count(stack: Stack, model: Any) -> int:

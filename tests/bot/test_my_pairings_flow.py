@@ -12,8 +12,12 @@ from bot.submission import student_record
 from store.models import Offer
 from store.records import PairingSubmission
 from store.repositories import CadreRepository, PairingRepository, StudentRepository
-from tests.bot.stack import Cadre, Stack, memory_sessions, open_stack, redis_sessions
-from tests.bot.test_submission_flow import _delete_keys, stack_config  # noqa: F401 (fixture)
+from tests.bot.stack import (
+    Cadre,
+    Stack,
+    StackConfig,
+    variant_stack,
+)
 
 OPENID = "o-cadre-list-0001"
 CADRE_PHONE = "13800001111"
@@ -50,17 +54,9 @@ async def file_students(stack: Stack, students: list[tuple[str, str]]) -> None:
 
 
 @pytest.fixture
-async def stack(stack_config: tuple[str, str | None, str]) -> AsyncIterator[Stack]:  # noqa: F811
-    database_url, redis_url, prefix = stack_config
-    if redis_url is None:
-        async for built in open_stack(database_url, memory_sessions()):
-            yield built
-        return
-    try:
-        async for built in open_stack(database_url, redis_sessions(redis_url, prefix)):
-            yield built
-    finally:
-        await _delete_keys(redis_url, prefix)
+async def stack(stack_config: StackConfig) -> AsyncIterator[Stack]:
+    async for built in variant_stack(stack_config):
+        yield built
 
 
 async def cadre_with(stack: Stack, *students: tuple[str, str]) -> Cadre:

@@ -7,11 +7,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 
 from bot.loggers import hash_openid
 from bot.simulator import sign_params
-from tests.bot.stack import Stack, example_lines, memory_sessions, open_stack, redis_sessions
+from tests.bot.stack import (
+    Stack,
+    StackConfig,
+    example_lines,
+    variant_stack,
+)
 from tests.dialogs.chat import START, basic_answers
 
 PERSONAL_DATA = [
@@ -23,33 +27,10 @@ PERSONAL_DATA = [
 """Names, phone numbers and free-text answers of the example submission."""
 
 
-@pytest.fixture(params=["sqlite-memory", "postgres-redis"])
-def stack_config(request: pytest.FixtureRequest) -> tuple[str, str | None, str]:
-    if request.param == "sqlite-memory":
-        return request.getfixturevalue("sqlite_url"), None, ""
-    return (
-        request.getfixturevalue("postgres_url"),
-        request.getfixturevalue("redis_url"),
-        request.getfixturevalue("redis_prefix"),
-    )
-
-
 @pytest.fixture
-async def stack(stack_config: tuple[str, str | None, str]) -> AsyncIterator[Stack]:
-    database_url, redis_url, prefix = stack_config
-    if redis_url is None:
-        async for built in open_stack(database_url, memory_sessions()):
-            yield built
-        return
-    try:
-        async for built in open_stack(database_url, redis_sessions(redis_url, prefix), env={"REDIS_URL": redis_url}):
-            yield built
-    finally:
-        client = aioredis.from_url(redis_url)
-        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
+async def stack(stack_config: StackConfig) -> AsyncIterator[Stack]:
+    async for built in variant_stack(stack_config, redis_settings=True):
+        yield built
 
 
 def record_texts(records: list[logging.LogRecord]) -> list[str]:

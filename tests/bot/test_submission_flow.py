@@ -11,49 +11,29 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 from sqlalchemy import func, select
 
 from bot.simulator import build_text_push
 from store.models import Employment, Offer, Pairing, Posting, Student, StudentChoice, Submission
-from tests.bot.stack import AES_KEY, APP_ID, Stack, example_lines, memory_sessions, open_stack, redis_sessions
+from tests.bot.stack import (
+    AES_KEY,
+    APP_ID,
+    Stack,
+    StackConfig,
+    delete_keys,
+    example_lines,
+    memory_sessions,
+    open_stack,
+    redis_sessions,
+    variant_stack,
+)
 from tests.dialogs.chat import CADRE_CODE, START, basic_answers, student_answers
 
 
-async def _delete_keys(url: str, prefix: str) -> None:
-    client = aioredis.from_url(url)
-    try:
-        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
-
-
-@pytest.fixture(params=["sqlite-memory", "postgres-redis"])
-def stack_config(request: pytest.FixtureRequest) -> tuple[str, str | None, str]:
-    """Return (database URL, Redis URL or None, Redis key prefix) of one stack variant."""
-    if request.param == "sqlite-memory":
-        return request.getfixturevalue("sqlite_url"), None, ""
-    return (
-        request.getfixturevalue("postgres_url"),
-        request.getfixturevalue("redis_url"),
-        request.getfixturevalue("redis_prefix"),
-    )
-
-
 @pytest.fixture
-async def stack(stack_config: tuple[str, str | None, str]) -> AsyncIterator[Stack]:
-    database_url, redis_url, prefix = stack_config
-    if redis_url is None:
-        async for built in open_stack(database_url, memory_sessions()):
-            yield built
-        return
-    try:
-        async for built in open_stack(database_url, redis_sessions(redis_url, prefix)):
-            yield built
-    finally:
-        await _delete_keys(redis_url, prefix)
+async def stack(stack_config: StackConfig) -> AsyncIterator[Stack]:
+    async for built in variant_stack(stack_config):
+        yield built
 
 
 async def count(stack: Stack, model: Any) -> int:
@@ -294,4 +274,4 @@ async def test_expired_redis_session_is_announced(postgres_url: str, redis_url: 
             reply = await cadre.say("王建国")
             assert "已自动失效" in reply
     finally:
-        await _delete_keys(redis_url, redis_prefix)
+        await delete_keys(redis_url, redis_prefix)
