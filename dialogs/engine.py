@@ -446,6 +446,8 @@ class Engine:
             del parent[key][index]
             group_meta(parent, group)["menu"] = True
             return Outcome([self.prompt(state)])
+        if isinstance(position, PageSummary | ItemSummary) and self._back_into_summary(state, position):
+            return Outcome([self.prompt(state)])
         history: list[dict] = state["history"]
         while history:
             item = history.pop()
@@ -454,6 +456,16 @@ class Engine:
                     state.setdefault("redo", []).append(navigation.entry("field", _path(focus["path"]), focus["key"]))
                 return Outcome([self.prompt(state)])
         return Outcome([texts.NOTHING_BEFORE + "\n\n" + self._render(state, position)])
+
+    def _back_into_summary(self, state: dict, position: PageSummary | ItemSummary) -> bool:
+        """From a summary, reopen its last answered question in page order; False when it has none."""
+        entries = render.page_entries(position) if isinstance(position, PageSummary) else render.item_entries(position)
+        for entry in reversed(entries):
+            node = entry.node
+            if isinstance(node, Field) and node.key in entry.scope and not is_locked(node, entry.scope):
+                self._focus(state, entry.path, node.key, origin="back")
+                return True
+        return False
 
     def _undo(self, state: dict, item: dict) -> bool:
         """Reopen what a history entry recorded; False when it no longer exists."""

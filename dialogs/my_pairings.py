@@ -7,6 +7,7 @@ students of the same name).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ from dialogs.updates import (
 from dialogs.walk import LOCKED_KEY, PageSummary
 
 GROUP_KEYS = ("postings", "offers")
+_NUMBER = re.compile(r"^\d+\. ")
+"""The number of a summary line; the details page drops it, since 「修改 N」 there names a student."""
 LIST_PAGE_ROWS = 10
 """Students per page of 「我的结对」."""
 
@@ -147,7 +150,8 @@ class MyPairings:
         scope = {**student.answers, LOCKED_KEY: list(BASIC_KEYS)}
         position = PageSummary(UPDATE_PAGE, scope, (), f"【{student.name}】")
         lines = [position.header + replies.DETAILS_TITLE]
-        lines += render.summary_lines(render.page_entries(position), scope, context)
+        numbered = render.summary_lines(render.page_entries(position), scope, context)
+        lines += [_NUMBER.sub("· ", line, count=1) for line in numbered]
         lines.append(replies.DETAILS_FOOTER.format(number=number))
         return "\n".join(lines)
 
@@ -233,6 +237,7 @@ class MyPairings:
         known = self._known_offer(student, update.company)
         if known is not None:
             answers[KNOWN_OFFER_KEY] = True
+            answers["company"] = known.get("company")
             answers.setdefault("position", known.get("position"))
         context = {"student_id": student.student_id, "student_label": _label(student), "student_name": student.name}
         state = new_state(QUICK, answers, context)
@@ -243,16 +248,35 @@ class MyPairings:
         if update.start_date:
             understood.append(update.start_date)
         intro = replies.QUICK_INTRO.format(student=_label(student), understood=" · ".join(understood))
-        return intro + "\n\n" + self.engines[QUICK.key].prompt(state)
+        warnings = self._signed_warnings(student, update, known)
+        return "\n".join([intro, *warnings]) + "\n\n" + self.engines[QUICK.key].prompt(state)
+
+    @staticmethod
+    def _signed_warnings(
+        student: StudentView, update: QuickUpdate, known: Mapping[str, Any] | None
+    ) -> list[str]:
+        """Point out a second signed offer, or a signed offer about to be rejected."""
+        signed = [offer for offer in _offers(student) if _is_signed(offer) and offer is not known]
+        signing = update.action in ("sign", "join") or (update.action == "offer" and update.status == SIGNED)
+        warnings = []
+        if signing and signed:
+            warnings.append(replies.QUICK_ALREADY_SIGNED.format(company=signed[0].get("company", "")))
+        if update.action == "reject" and known is not None and _is_signed(known):
+            warnings.append(replies.QUICK_REJECT_SIGNED.format(company=known.get("company", "")))
+        return warnings
 
     @staticmethod
     def _known_offer(student: StudentView, company: str | None) -> Mapping[str, Any] | None:
         if not company:
             return None
-        for offer in _offers(student):
-            if _company_key(str(offer.get("company", ""))) == _company_key(company):
+        offers = _offers(student)
+        wanted = _company_key(company)
+        for offer in offers:
+            if _company_key(str(offer.get("company", ""))) == wanted:
                 return offer
-        return None
+        # A short name (腾讯) stands for the one listed full name that contains it.
+        containing = [offer for offer in offers if wanted in _company_key(str(offer.get("company", "")))]
+        return containing[0] if len(containing) == 1 and len(wanted) >= 2 else None
 
     async def finish_quick(self, openid: str, state: dict) -> str:
         """Save a confirmed quick update and say what changed."""
@@ -282,3 +306,8 @@ def _as_dict(update: QuickUpdate) -> dict[str, Any]:
         "status": update.status,
         "start_date": update.start_date,
     }
+
+
+def _is_signed(offer: Mapping[str, Any]) -> bool:
+    status = offer.get("status")
+    return isinstance(status, Mapping) and status.get("option") == SIGNED

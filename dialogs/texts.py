@@ -12,7 +12,7 @@ NOT_OPTIONAL = "「{label}」是必填项，不能跳过。"
 NOTHING_TO_KEEP = "这一项还没有答案，请直接回复。"
 NO_DEFAULT = "这一项没有默认值，请直接回复。"
 NOTHING_BEFORE = "已经是第一个问题了，没有上一题。"
-NO_HELP = "请直接回复「{label}」，格式见问题下方的提示。"
+NO_HELP = "这一题要填写的是「{label}」，请按问题下方的提示作答。"
 PROGRESS = "你正在填写「{title}」，当前位置：{header}。"
 
 OTHER_PROMPT = "你选择了「其他」，请补充具体内容（例如：{example}）。"

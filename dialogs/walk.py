@@ -226,11 +226,20 @@ def header_for(root: tuple[Node, ...], answers: Answers, path: Path, field: Fiel
         nodes = group.nodes
     scope = resolve(answers, path)
     container = _container_of(nodes, field)
-    if container is not None and container is not nodes:
-        page = _page_of(nodes, field.key)
-        if page is not None:
-            crumbs.append(page.title)
+    crumbs += [page.title for page in _pages_around(nodes, field)]
     return _header(tuple(crumbs), _counter(container or nodes, scope, field))
+
+
+def _pages_around(nodes: tuple[Node, ...], field: Field) -> list[Page]:
+    """Return the pages that contain `field` among one scope's nodes, outermost first."""
+    for node in nodes:
+        if isinstance(node, Page):
+            if field in node.nodes:
+                return [node]
+            inner = _pages_around(node.nodes, field)
+            if inner:
+                return [node, *inner]
+    return []
 
 
 def _page_of(nodes: tuple[Node, ...], key: str) -> Page | None:

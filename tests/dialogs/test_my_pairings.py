@@ -187,3 +187,39 @@ async def test_quick_offer_limit() -> None:
     reply = await chat.run(["张三 拿到offer 滴滴 工程师 考虑中", "否", "确认"])
     assert "已有10份 offer" in reply
     assert len(chat.backend.students()[0]["offers"]) == 10
+
+
+async def test_quick_short_company_updates_listed_offer() -> None:
+    chat = await submitted(("张三", "13900000001"))
+    await chat.run(["张三 拿到offer 深圳市腾讯计算机系统有限公司 后端开发 考虑中", "否", "确认"])
+    reply = await chat.say("张三 签约 腾讯")
+    assert "深圳市腾讯计算机系统有限公司" in reply
+    reply = await chat.say("确认")
+    assert "已更新「张三」在深圳市腾讯计算机系统有限公司的 offer 信息" in reply
+    assert len(chat.backend.students()[0]["offers"]) == 1
+
+
+async def test_quick_second_signed_offer_warns() -> None:
+    chat = await submitted(("张三", "13900000001"))
+    await chat.run(["张三 拿到offer 华为 软件工程师 已签约", "否", "确认"])
+    reply = await chat.say("张三 签约 字节跳动")
+    assert "该生已有已签约的 offer（华为）" in reply
+    await chat.run(["取消", "是"])
+    reply = await chat.say("张三 拒绝 华为")
+    assert "目前是「已签约」" in reply
+
+
+async def test_update_header_keeps_prefix_after_back() -> None:
+    chat = await submitted(("张三", "13900000001"))
+    await chat.say("我的结对")
+    await chat.run(["修改 1", "不变"])
+    reply = await chat.say("返回")
+    assert "【更新 · 岗位推荐情况 1/3】" in reply
+
+
+async def test_details_lines_are_not_numbered() -> None:
+    chat = await submitted(("张三", "13900000001"))
+    await chat.say("我的结对")
+    reply = await chat.say("1")
+    assert "· 姓名：张三" in reply
+    assert "\n2. " not in reply

@@ -444,3 +444,11 @@ async def test_common_words_for_choices() -> None:
     await chat.run(["13900002222", "计算机学院", "软件工程"])
     reply = await chat.say("大学本科")
     assert "毕业年份" in reply
+
+
+async def test_back_from_summary_opens_last_question() -> None:
+    chat = Chat()
+    reply = await chat.run([*START, *student_answers(), "修改 4", "软件学院"])
+    assert "请核对第1名学生的信息" in reply
+    reply = await chat.say("返回")
+    assert "该生是否已拿到 offer" in reply
