@@ -163,6 +163,8 @@ class Choice(_ChoiceBase):
         # 「1. 男」 is the hint line copied back, which names the same option twice.
         if option_key(strip_trailing_punctuation(rest)) == option_key(self.options.labels[index]):
             return self._select(index, None)
+        if _MORE_NUMBERS.match(rest):
+            return Invalid(f"这一题只能选一项。请只回复一个序号，例如 {number}。")
         return Invalid(f"第 {number} 项是「{self.options.labels[index]}」，后面不用再写内容。请只回复序号，例如 {number}。")
 
     def _select(self, index: int, other_text: str | None) -> ParseResult:
@@ -334,6 +336,9 @@ class MultiChoice(_ChoiceBase):
         labels = [self._display_label(str(label), value.get("other")) for label in value.get("options", [])]
         return "、".join(labels) if labels else "无"
 
+
+_MORE_NUMBERS = re.compile(r"^[\s,，、；;/和]*\d")
+"""Text after a first number that starts another number: several options on a single choice."""
 
 _ALL_WORDS = frozenset({"全部", "全选", "都有", "都是", "以上都是", "以上全部"})
 """Replies that select every option of a multiple choice except 其他."""

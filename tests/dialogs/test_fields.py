@@ -643,3 +643,9 @@ def test_every_value_is_json_serializable(field: FieldType, reply: str) -> None:
     assert json.loads(json.dumps(value, ensure_ascii=False)) == value
     assert field.display(value)
 
+
+
+def test_choice_two_numbers_says_one_option() -> None:
+    result = Choice(("专科（高职）", "本科", "硕士研究生")).parse("2、3", ParseContext())
+    assert isinstance(result, Invalid)
+    assert "只能选一项" in result.message
