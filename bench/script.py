@@ -33,7 +33,7 @@ def registration_lines(phone: str) -> list[str]:
 
 def quick_update_lines(student: str) -> list[str]:
     """Return a quick offer update about `student` and the answers up to 「确认」, which saves it."""
-    return [f"{student} 拿到offer 腾讯 后端开发 已签约", "否", "确认"]
+    return [f"{student} 拿到offer 美团 后端开发 已签约", "否", "确认"]
 
 
 @dataclass(frozen=True)
