@@ -1,8 +1,8 @@
 """「我的结对」: the cadre's list of students, a student's details, updates by page and by one message.
 
-Outside any dialog the session may hold `list` (the student ids of the last list shown, so that
-「3」 or 「修改 3」 refer to it) and `pick` (a quick update waiting for the cadre to choose between
-students of the same name).
+Outside any dialog the session may contain `list`, the student ids of the last list shown, so that
+「3」 or 「修改 3」 refer to it. It may also contain `pick`, a quick update that waits for the cadre to
+choose between students of the same name.
 """
 
 from __future__ import annotations
@@ -63,9 +63,12 @@ class StudentView:
 
 @dataclass(frozen=True)
 class QuickResult:
-    """What a quick update stored: `added` (else an existing offer was updated), `moved_first`
-    (a signed offer became offer 1), `too_many` (nothing stored: the student already has 10 offers),
-    `gone` (nothing stored: the pairing was deleted meanwhile)."""
+    """The outcome of a quick update.
+
+    `added` is False when an existing offer was updated. `moved_first` means a signed offer became
+    offer 1. With `too_many` (the student already has 10 offers) or `gone` (the pairing was deleted
+    meanwhile) nothing was stored.
+    """
 
     added: bool = False
     moved_first: bool = False
@@ -279,7 +282,7 @@ class MyPairings:
         return containing[0] if len(containing) == 1 and len(wanted) >= 2 else None
 
     async def finish_quick(self, openid: str, state: dict) -> str:
-        """Save a confirmed quick update and say what changed."""
+        """Save a confirmed quick update and return the message describing the change."""
         context, answers = state["context"], state["answers"]
         result = await self.backend.record_quick_update(openid, int(context["student_id"]), answers)
         if result.gone:

@@ -1,4 +1,4 @@
-"""Finding where a dialog stands from its answers alone.
+"""Finding the position of a dialog from its answers alone.
 
 The engine keeps no "current step" counter. The next position is the first visible field without an
 answer, in declaration order, or the first summary, group menu or completion that follows. Editing,
