@@ -73,7 +73,7 @@ class CadreInfo:
 
 @dataclass(frozen=True)
 class SubmitReport:
-    """What a submission did: the names saved, or the student phones already taken by other pairings."""
+    """The outcome of a submission: the names saved, or the student phones already taken by other pairings."""
 
     saved_names: tuple[str, ...] = ()
     taken_phones: frozenset[str] = frozenset()

@@ -45,7 +45,7 @@ SIGNED_STATUS = "已签约"
 
 @dataclass(frozen=True)
 class EmploymentRecord:
-    """Where a student finally started work (最终入职); the start date may be unknown."""
+    """The employer a student finally joined (最终入职); the start date may be unknown."""
 
     employer: str
     position: str
@@ -105,7 +105,7 @@ class PairingSubmission:
 
 @dataclass(frozen=True)
 class SubmissionResult:
-    """What a submission stored; `created` is False when the same submission_key was stored before."""
+    """The rows a submission stored; `created` is False when the same submission_key was stored before."""
 
     submission_id: int
     student_ids: tuple[int, ...]

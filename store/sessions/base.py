@@ -39,7 +39,7 @@ class LockTimeout(SessionStoreError):
 
 @dataclass(frozen=True)
 class Loaded:
-    """What `load` returns.
+    """The result of `load`.
 
     `session` is None when the user has no live session. `expired` is True when the user had a session
     that expired for inactivity. `reply` is the reply already given to this push, if it was handled.
