@@ -250,9 +250,15 @@ class RedisSessionStore(SessionStore):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_s
         pause_s = LOCK_RETRY_FIRST_S
+        task = asyncio.current_task()
         while True:
             with _translate_errors("lock acquisition"):
                 acquired = await self._client.set(lock_key, token, nx=True, px=int(self.lock_ttl_s * 1000))
+            if task is not None and task.cancelling():
+                # redis-py can absorb a cancellation that arrives during a command; honour it here.
+                if acquired:
+                    await asyncio.shield(self._drop_lock(lock_key, token))
+                raise asyncio.CancelledError()
             if acquired:
                 return token
             remaining_s = deadline - loop.time()
@@ -263,6 +269,11 @@ class RedisSessionStore(SessionStore):
                 )
             await asyncio.sleep(min(random.uniform(pause_s / 2, pause_s), remaining_s))
             pause_s = min(pause_s * 2, LOCK_RETRY_MAX_S)
+
+    async def _drop_lock(self, lock_key: str, token: str) -> None:
+        """Release a lock taken by a waiter that was cancelled meanwhile, if it is still ours."""
+        with _translate_errors("lock release"):
+            await self._client.eval(_RELEASE_SCRIPT, 1, lock_key, token)  # type: ignore[misc]
 
     async def _release(self, openid: str, lock_key: str, held_lock: _HeldLock) -> bool:
         """Send the pending save, if any, and release the lock; return False when it was no longer ours."""
